@@ -1,0 +1,46 @@
+"""Command line: ``skelcl <command> ...`` (also ``python -m skelcl_lib``).
+
+Each command lives next to the code it drives, as a function ``cli(argv) -> int`` that
+parses its own arguments; this file only dispatches, so modules stay independent.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    # name: (module, function, one-line help)
+    "synth": ("skelcl_lib.data.synthetic", "cli", "generate the embedded dataset (ST-GCN format)"),
+    "prepare-ntu": ("skelcl_lib.data.ntu", "cli_prepare", "NTU .skeleton files -> 300-frame arrays and frame50"),
+    "prepare-pku": ("skelcl_lib.data.pku", "cli_prepare", "PKU-MMD I/II -> per-action arrays"),
+    "pretrain": ("skelcl_lib.train", "cli", "self-supervised pretraining from a YAML config"),
+    "evaluate": ("skelcl_lib.evaluate", "cli", "linear / kNN / semi-supervised / fine-tune evaluation"),
+    "benchmark": ("skelcl_lib.benchmark", "cli", "pretrain what is missing, evaluate, write a results table"),
+    "demo": ("skelcl_lib.demo", "cli", "the main job on the embedded dataset (README's first command)"),
+    "env": ("skelcl_lib.env", "cli", "print the environment report"),
+}
+
+
+def _usage() -> str:
+    width = max(map(len, COMMANDS))
+    rows = "\n".join(f"  {k.ljust(width)}  {v[2]}" for k, v in COMMANDS.items())
+    return f"usage: skelcl <command> [options]\n\ncommands:\n{rows}\n\n`skelcl <command> --help` for options."
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage())
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"skelcl: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module, func, _ = COMMANDS[name]
+    fn = getattr(importlib.import_module(module), func)
+    return int(fn(rest) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
