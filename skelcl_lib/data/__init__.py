@@ -12,6 +12,11 @@ _LAZY = {
     "load_nucla": ("nucla", "load_nucla"),
     "load_stgcn": ("formats", "load_stgcn"),
     "load_labels": ("formats", "load_labels"),
+    "save_stgcn": ("formats", "save_stgcn"),
+    "load_ctrgcn_npz": ("formats", "load_ctrgcn_npz"),
+    "to_frame50": ("frame50", "to_frame50"),
+    "prepare_ntu": ("ntu", "prepare_ntu"),
+    "prepare_pku": ("pku", "prepare_pku"),
 }
 
 

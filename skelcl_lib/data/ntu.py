@@ -1,0 +1,430 @@
+"""NTU RGB+D 60/120: the raw ``.skeleton`` reader, the missing-sample lists, the benchmark
+splits and ``skelcl prepare-ntu`` (raw files -> st-gcn arrays + AimCLR frame50).
+
+Formats: FORMATS.md §3.1–3.6; pipeline: METHODS.md §2.1 (st-gcn ``ntu_gendata``) and §2.3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+from ..errors import DataFormatError
+from .formats import NTU_NAME, strip_suffix, write_stgcn_part
+
+NUM_JOINTS = 25
+BODY_FIELDS = ("bodyID", "clippedEdges", "handLeftConfidence", "handLeftState",
+               "handRightConfidence", "handRightState", "isRestricted", "leanX", "leanY",
+               "trackingState")
+JOINT_FIELDS = ("x", "y", "z", "depthX", "depthY", "colorX", "colorY", "orientationW",
+                "orientationX", "orientationY", "orientationZ", "trackingState")
+
+
+class EmptySkeletonError(DataFormatError):
+    """A well-formed file without a usable skeleton (0 frames, no body, or all-zero xyz)."""
+
+
+class NTUBody(NamedTuple):
+    body_id: int                 # 64-bit Kinect tracking id, kept exact (st-gcn's float() is not)
+    info: tuple[float, ...]      # the 9 other body fields, BODY_FIELDS[1:]
+    joints: np.ndarray           # (V, 12) float64, columns JOINT_FIELDS
+
+
+# ---------------------------------------------------------------- the .skeleton grammar
+
+
+def _int_field(path, lines, i, what, minimum=0):
+    if i >= len(lines):
+        raise DataFormatError.at(path, f"line {i + 1} ({what})", "an integer",
+                                 got="end of file (truncated file?)")
+    tok = lines[i].split()
+    try:
+        if len(tok) != 1:
+            raise ValueError
+        v = int(tok[0])
+    except ValueError:
+        raise DataFormatError.at(path, f"line {i + 1} ({what})", "one integer", got=lines[i]) from None
+    if v < minimum:
+        raise DataFormatError.at(path, f"line {i + 1} ({what})", f"an integer >= {minimum}", got=v)
+    return v
+
+
+def _locate_bad_joint_line(path, lines, starts, num_joints):
+    """Slow path after the bulk conversion failed: name the first malformed joint line."""
+    for s in starts:
+        for i in range(s, s + num_joints):
+            tok = lines[i].split()
+            if len(tok) != len(JOINT_FIELDS):
+                raise DataFormatError.at(path, f"line {i + 1} (joint {i - s + 1})",
+                                         f"{len(JOINT_FIELDS)} numbers ({' '.join(JOINT_FIELDS)})",
+                                         got=lines[i])
+            for t in tok:
+                try:
+                    float(t)
+                except ValueError:
+                    raise DataFormatError.at(path, f"line {i + 1} (joint {i - s + 1})",
+                                             "numbers only", got=t) from None
+    raise DataFormatError.at(path, "joint lines", f"{len(JOINT_FIELDS)} numbers per line", got="?")
+
+
+def parse_ntu_skeleton(path, num_joints: int = NUM_JOINTS) -> list[list[NTUBody]]:
+    """Parse a ``.skeleton`` file (FORMATS.md §3.2) -> frames, each a list of bodies in file order.
+
+    Accepts LF and CRLF. Raises ``DataFormatError`` with the line number for a truncated file,
+    a wrong joint count, a malformed body/joint line, non-numbers, NaN/inf xyz or trailing
+    content; ``EmptySkeletonError`` (a subclass) for 0 frames or no body at all.
+    """
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataFormatError.at(path, f"byte {e.start}", "a text file", got="undecodable bytes") from None
+    lines = text.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    num_frames = _int_field(path, lines, 0, "numFrames")
+    i = 1
+    frames_meta = []  # per frame: [(body_id, info, first joint line)]
+    starts = []
+    for t in range(num_frames):
+        nb = _int_field(path, lines, i, f"numBodies of frame {t + 1}")
+        i += 1
+        bodies = []
+        for b in range(nb):
+            where = f"line {i + 1} (body {b + 1} of frame {t + 1})"
+            if i >= len(lines):
+                raise DataFormatError.at(path, where, f"{len(BODY_FIELDS)} body fields",
+                                         got="end of file (truncated file?)")
+            tok = lines[i].split()
+            if len(tok) != len(BODY_FIELDS):
+                raise DataFormatError.at(path, where, f"{len(BODY_FIELDS)} body fields "
+                                         f"({' '.join(BODY_FIELDS)})", got=lines[i])
+            try:
+                body_id = int(tok[0])
+                info = tuple(float(v) for v in tok[1:])
+            except ValueError:
+                raise DataFormatError.at(path, where, "an integer bodyID and numbers",
+                                         got=lines[i]) from None
+            nj = _int_field(path, lines, i + 1, f"numJoints of body {b + 1}, frame {t + 1}")
+            if nj != num_joints:
+                raise DataFormatError.at(path, f"line {i + 2} (numJoints)", f"{num_joints} joints", got=nj)
+            s = i + 2
+            if s + num_joints > len(lines):
+                raise DataFormatError.at(path, f"line {len(lines) + 1} (joint of frame {t + 1})",
+                                         f"{num_joints} joint lines", got="end of file (truncated file?)")
+            bodies.append((body_id, info, len(starts)))
+            starts.append(s)
+            i = s + num_joints
+        frames_meta.append(bodies)
+    if i < len(lines):
+        raise DataFormatError.at(path, f"line {i + 1}", f"end of file after {num_frames} frames",
+                                 got=lines[i])
+    if num_frames == 0:
+        raise EmptySkeletonError.at(path, "line 1 (numFrames)", "at least one frame", got=0)
+    if not starts:
+        raise EmptySkeletonError.at(path, "all frames", "at least one body", got="0 bodies in every frame")
+    # One bulk conversion for every joint line of the file (the slow path only names the culprit).
+    joint_text = " ".join(" ".join(lines[s:s + num_joints]) for s in starts)
+    try:
+        vals = np.array(joint_text.split(), dtype=np.float64)
+    except ValueError:
+        _locate_bad_joint_line(path, lines, starts, num_joints)
+    if vals.size != len(starts) * num_joints * len(JOINT_FIELDS):
+        _locate_bad_joint_line(path, lines, starts, num_joints)
+    joints = vals.reshape(len(starts), num_joints, len(JOINT_FIELDS))
+    bad = ~np.isfinite(joints[:, :, :3])
+    if bad.any():
+        k, j, _ = np.argwhere(bad)[0]
+        raise DataFormatError.at(path, f"line {starts[k] + j + 1} (joint {j + 1} x y z)",
+                                 "finite coordinates", got=lines[starts[k] + j])
+    return [[NTUBody(bid, info, joints[k]) for bid, info, k in fb] for fb in frames_meta]
+
+
+def read_ntu_skeleton(path, max_bodies: int = 2, num_joints: int = NUM_JOINTS) -> np.ndarray:
+    """Read xyz of a ``.skeleton`` file -> (3, T, V, max_bodies) float32, T = numFrames.
+
+    As st-gcn (METHODS.md §2.1): the first ``max_bodies`` bodies in file order per frame;
+    frames with 0 bodies stay zero frames (CTR-GCN/PYSKL drop them instead).
+    """
+    return _xyz(path, parse_ntu_skeleton(path, num_joints), max_bodies, num_joints)
+
+
+def _xyz(path, frames, max_bodies, num_joints):
+    """Parsed frames -> xyz (3, T, V, max_bodies); an all-zero result is EmptySkeletonError."""
+    x = np.zeros((3, len(frames), num_joints, max_bodies), dtype=np.float32)
+    for t, bodies in enumerate(frames):
+        for m, body in enumerate(bodies[:max_bodies]):
+            x[:, t, :, m] = body.joints[:, :3].T
+    if not x.any():
+        raise EmptySkeletonError.at(path, "x y z", "a non-zero skeleton", got="all zeros")
+    return x
+
+
+# ---------------------------------------------------------------- names, missing lists, splits
+
+NTU60_XSUB_TRAIN = (1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38)
+NTU120_XSUB_TRAIN = NTU60_XSUB_TRAIN + (
+    45, 46, 47, 49, 50, 52, 53, 54, 55, 56, 57, 58, 59, 70, 74, 78, 80, 81, 82, 83, 84, 85, 86,
+    89, 91, 92, 93, 94, 95, 97, 98, 100, 103)
+XVIEW_TRAIN_CAMERAS = (2, 3)
+BENCHMARKS = {"ntu60": ("xsub", "xview"), "ntu120": ("xsub", "xset")}
+
+
+class NTUName(NamedTuple):
+    setup: int
+    camera: int
+    subject: int
+    replication: int
+    action: int
+
+
+def parse_ntu_name(name: str) -> NTUName:
+    """``'S001C002P003R002A013[.skeleton]'`` -> NTUName(1, 2, 3, 2, 13)."""
+    m = NTU_NAME.match(strip_suffix(Path(name).name))
+    if not m:
+        raise ValueError(f"not an NTU sample name (SsssCcccPpppRrrrAaaa): {name!r}")
+    return NTUName(*(int(g) for g in m.groups()))
+
+
+def ntu_train_mask(names: Sequence[str], protocol: str) -> np.ndarray:
+    """Boolean training mask for ``protocol``: "xsub" (NTU-60 and NTU-120 performers, §3.5),
+    "xview" (cameras 2, 3) or "xset" (even setups). The NTU-60 training performers are exactly
+    the NTU-120 ones numbered <= 40, so one list serves both benchmarks.
+    """
+    parsed = np.array([parse_ntu_name(n) for n in names], dtype=np.int64).reshape(-1, 5)
+    if protocol == "xsub":
+        return np.isin(parsed[:, 2], NTU120_XSUB_TRAIN)
+    if protocol == "xview":
+        return np.isin(parsed[:, 1], XVIEW_TRAIN_CAMERAS)
+    if protocol == "xset":
+        return parsed[:, 0] % 2 == 0
+    raise ValueError(f"unknown NTU protocol {protocol!r}; expected 'xsub', 'xview' or 'xset'")
+
+
+def in_benchmark(name: str, benchmark: str) -> bool:
+    """NTU-60 = actions A001–A060 (setups S001–S017); NTU-120 = everything."""
+    if benchmark not in BENCHMARKS:
+        raise ValueError(f"unknown benchmark {benchmark!r}; expected one of {sorted(BENCHMARKS)}")
+    return benchmark == "ntu120" or parse_ntu_name(name).action <= 60
+
+
+_LIST_LINE = re.compile(r"^S\d{3}C\d{3}P\d{3}R\d{3}A\d{3}$")
+
+
+def read_missing_list(path) -> set[str]:
+    """Names in an NTU missing-skeleton list: the official files (3-line header) or bare lists.
+
+    Keeps the lines matching ``^S\\d{3}C\\d{3}P\\d{3}R\\d{3}A\\d{3}$`` (after stripping blanks
+    and an optional ``.skeleton``); a file with no such line is an error.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError as e:
+        raise DataFormatError.at(path, "file", "a readable missing-sample list", got=str(e)) from None
+    names = {strip_suffix(ln.strip()) for ln in text.splitlines()}
+    names = {n for n in names if _LIST_LINE.match(n)}
+    if not names:
+        raise DataFormatError.at(path, "lines", "NTU sample names SsssCcccPpppRrrrAaaa, one per line",
+                                 got=text[:60])
+    return names
+
+
+# ---------------------------------------------------------------- prepare-ntu
+
+
+@dataclass
+class PrepareReport:
+    """What a prepare run found, skipped and wrote (also saved as ``prepare_report.json``)."""
+
+    benchmark: str
+    files_found: int = 0
+    not_in_benchmark: int = 0
+    unrecognised_names: list[str] = field(default_factory=list)
+    skipped_missing_list: int = 0
+    skipped_no_skeleton: dict[str, str] = field(default_factory=dict)  # name -> reason
+    parsed_now: int = 0
+    parsed_cached: int = 0
+    cropped: list[str] = field(default_factory=list)
+    extra_bodies: dict[str, int] = field(default_factory=dict)  # name -> most bodies in a frame
+    splits: dict[str, dict[str, int]] = field(default_factory=dict)
+    out_dir: str = ""
+
+    def __str__(self) -> str:
+        lines = [f"prepare-{self.benchmark}: {self.files_found} files found -> {self.out_dir}",
+                 f"  not in {self.benchmark}: {self.not_in_benchmark}",
+                 f"  skipped (published missing list): {self.skipped_missing_list}",
+                 f"  skipped (no usable skeleton, detected): {len(self.skipped_no_skeleton)}",
+                 f"  parsed now: {self.parsed_now}, from cache: {self.parsed_cached}"]
+        if self.unrecognised_names:
+            lines.append(f"  ignored files with non-NTU names: {len(self.unrecognised_names)}")
+        if self.extra_bodies:
+            lines.append(f"  samples with more bodies than kept (first ones in file order kept): "
+                         f"{len(self.extra_bodies)}")
+        if self.cropped:
+            lines.append(f"  sequences longer than max_frames (cropped): {len(self.cropped)}")
+        for s, c in self.splits.items():
+            lines.append(f"  {s}: train {c['train']} / val {c['val']}")
+        return "\n".join(lines)
+
+
+def _parse_to_shard(job):
+    """Worker: parse one file into ``cache/{name}.npy`` (or ``.empty``); never raises."""
+    path, cache, max_bodies = job
+    name = strip_suffix(Path(path).name)
+    try:
+        frames = parse_ntu_skeleton(path)
+        x = _xyz(path, frames, max_bodies, NUM_JOINTS)
+    except EmptySkeletonError as e:
+        tmp = Path(cache) / f"{name}.empty.tmp"
+        tmp.write_text(str(e))
+        os.replace(tmp, Path(cache) / f"{name}.empty")
+        return name, "empty", str(e)
+    except DataFormatError as e:
+        return name, "error", str(e)
+    most = max(len(b) for b in frames)
+    if most > max_bodies:  # recorded before the shard, so a resumed run still reports it
+        (Path(cache) / f"{name}.extra").write_text(str(most))
+    tmp = Path(cache) / f"{name}.tmp.npy"
+    np.save(tmp, x)
+    os.replace(tmp, Path(cache) / f"{name}.npy")  # atomic: an interrupted run leaves no half shard
+    return name, "ok", ""
+
+
+def _find_skeleton_files(raw_dirs) -> dict[str, Path]:
+    files: dict[str, Path] = {}
+    for d in raw_dirs:
+        d = Path(d)
+        if not d.is_dir():
+            raise FileNotFoundError(f"prepare-ntu: raw folder not found: {d}")
+        for p in d.rglob("*.skeleton"):
+            name = p.stem
+            if name in files:
+                raise DataFormatError.at(p, "file name", "each sample once across the raw folders",
+                                         got=f"duplicate of {files[name]}")
+            files[name] = p
+    return files
+
+
+def prepare_ntu(raw_dir, out_dir, benchmark: str = "ntu60", missing_file=None, workers: int = 1,
+                frame50: bool = True, max_frames: int = 300, max_bodies: int = 2,
+                progress: bool = True) -> PrepareReport:
+    """Raw NTU ``.skeleton`` files -> ``out_dir/{split}/{train,val}_data.npy`` + label pkl.
+
+    ``raw_dir``: a folder or a list of folders (NTU-120 ships S001–S017 and S018–S032 apart),
+    searched recursively. Splits: ntu60 -> xsub, xview; ntu120 -> xsub, xset. With ``frame50``
+    also ``out_dir/frame50/{split}/{train,val}_position.npy`` + label pkl (METHODS.md §2.3).
+    Skips the names in ``missing_file`` and files without a usable skeleton (both counted).
+    Parsed samples are cached in ``out_dir/_parsed`` so an interrupted run resumes; a malformed
+    file raises ``DataFormatError`` after the other files are parsed.
+    """
+    from tqdm.auto import tqdm
+
+    if benchmark not in BENCHMARKS:
+        raise ValueError(f"unknown benchmark {benchmark!r}; expected one of {sorted(BENCHMARKS)}")
+    raw_dirs = [raw_dir] if isinstance(raw_dir, (str, os.PathLike)) else list(raw_dir)
+    out_dir = Path(out_dir)
+    cache = out_dir / "_parsed"
+    cache.mkdir(parents=True, exist_ok=True)
+    rep = PrepareReport(benchmark=benchmark, out_dir=str(out_dir))
+
+    files = _find_skeleton_files(raw_dirs)
+    rep.files_found = len(files)
+    missing = read_missing_list(missing_file) if missing_file else set()
+    todo, ready = [], []
+    for name in sorted(files):
+        if not NTU_NAME.match(name):
+            rep.unrecognised_names.append(name)
+        elif not in_benchmark(name, benchmark):
+            rep.not_in_benchmark += 1
+        elif name in missing:
+            rep.skipped_missing_list += 1
+        elif (cache / f"{name}.npy").exists() or (cache / f"{name}.empty").exists():
+            ready.append(name)
+        else:
+            todo.append(name)
+    rep.parsed_cached = len(ready)
+
+    jobs = [(str(files[n]), str(cache), max_bodies) for n in todo]
+    errors = []
+    with tqdm(total=len(jobs), desc="parse .skeleton", unit="file", disable=not progress) as bar:
+        def collect(results):
+            for name, status, msg in results:
+                bar.update(1)
+                if status == "error":
+                    errors.append((name, msg))
+                else:
+                    ready.append(name)
+
+        if workers > 1 and len(jobs) > 1:
+            import multiprocessing as mp
+            with mp.Pool(workers) as pool:
+                collect(pool.imap_unordered(_parse_to_shard, jobs, chunksize=8))
+        else:
+            collect(map(_parse_to_shard, jobs))
+    rep.parsed_now = len(jobs) - len(errors)
+    if errors:
+        errors.sort()
+        more = f" (and {len(errors) - 1} more malformed files: {[n for n, _ in errors[1:6]]}...)" \
+            if len(errors) > 1 else ""
+        raise DataFormatError(errors[0][1] + more, path=files[errors[0][0]])
+
+    usable = []
+    for name in sorted(ready):
+        empty = cache / f"{name}.empty"
+        if empty.exists():
+            rep.skipped_no_skeleton[name] = empty.read_text()
+        else:
+            usable.append(name)
+            extra = cache / f"{name}.extra"
+            if extra.exists():
+                rep.extra_bodies[name] = int(extra.read_text())
+    labels = np.array([parse_ntu_name(n).action - 1 for n in usable], dtype=np.int64)
+
+    def load(name):
+        return np.load(cache / f"{name}.npy", allow_pickle=False)
+
+    cropped = set()
+    for split in BENCHMARKS[benchmark]:
+        mask = ntu_train_mask(usable, split) if usable else np.zeros(0, bool)
+        rep.splits[split] = {}
+        for part, m in (("train", mask), ("val", ~mask)):
+            idx = np.flatnonzero(m)
+            names = [usable[i] for i in idx]
+            bar = tqdm(total=len(names), desc=f"write {split}/{part}", unit="sample",
+                       disable=not progress)
+            res = write_stgcn_part(out_dir / split, part, names, labels[idx].tolist(),
+                                   lambda i, names=names: load(names[i]),
+                                   (3, max_frames, NUM_JOINTS, max_bodies), crop="first",
+                                   frame50_folder=(out_dir / "frame50" / split) if frame50 else None,
+                                   progress=bar)
+            bar.close()
+            cropped.update(res["cropped"])
+            rep.splits[split][part] = len(names)
+    rep.cropped = sorted(strip_suffix(n) for n in cropped)
+    (out_dir / "prepare_report.json").write_text(json.dumps(asdict(rep), indent=1))
+    return rep
+
+
+def cli_prepare(argv: list[str]) -> int:
+    """``skelcl prepare-ntu --raw DIR [DIR ...] --out DIR --benchmark ntu60 [--missing FILE]``."""
+    ap = argparse.ArgumentParser(prog="skelcl prepare-ntu", description=prepare_ntu.__doc__.split("\n")[0])
+    ap.add_argument("--raw", nargs="+", required=True, help="folder(s) holding the .skeleton files")
+    ap.add_argument("--out", required=True, help="output folder")
+    ap.add_argument("--benchmark", choices=sorted(BENCHMARKS), default="ntu60")
+    ap.add_argument("--missing", default=None,
+                    help="the dataset authors' NTU_RGBD[120]_samples_with_missing_skeletons.txt")
+    ap.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1))
+    ap.add_argument("--no-frame50", action="store_true", help="skip AimCLR's frame50 arrays")
+    ap.add_argument("--max-frames", type=int, default=300)
+    ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    a = ap.parse_args(argv)
+    rep = prepare_ntu(a.raw, a.out, a.benchmark, a.missing, a.workers, not a.no_frame50,
+                      a.max_frames, progress=not a.quiet)
+    print(rep)
+    return 0
