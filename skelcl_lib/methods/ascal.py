@@ -1,0 +1,152 @@
+"""AS-CAL: momentum LSTM + queue + InfoNCE (Rao et al., Inf. Sci. 2021; METHODS.md §4).
+
+One step, as in the official ``pretrain_and_linEval.py``:
+
+1. two views of the first ``selected_frames`` frames, drawn independently with the same
+   strategy (default: centre on joint 1 → reverse with p = 0.5 → shear U(−1, 1));
+2. q = CAE of the query LSTM f_q, k₊ = CAE of the momentum LSTM f_k (no gradient);
+3. L = InfoNCE over [k₊, queue] with a raw dot product and τ = 0.06;
+4. the keys enter the queue; after the optimiser step θ_k ← α·θ_k + (1 − α)·θ_q, α = 0.999.
+
+Epoch 1 is forward-only: :meth:`training_step` returns ``loss=None`` and the loop does no
+backward, no optimiser step and no momentum update; the queue fills with keys of the randomly
+initialised key encoder (official behaviour; ``skip_warmup_epoch=True`` trains from epoch 1).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..models.lstm import LSTMEncoder
+from ..train import register_method
+from .moco import KeyQueue, info_nce, make_key_encoder, momentum_update
+
+
+class CenteredCrop(nn.Module):
+    """x: (N, C, T, V, M) -> the first ``frames`` frames, each body centred on its joint ``joint``.
+
+    AS-CAL's deterministic evaluation input (``SelectFrames`` + ``subtract``, METHODS.md §2.5):
+    padded frames and absent bodies stay zero.
+    """
+
+    def __init__(self, frames: int, joint: int = 1):
+        super().__init__()
+        from ..augment import Center
+        self.frames, self.joint = int(frames), int(joint)
+        self.center = Center(self.joint)                # a deterministic transform, no weights
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.center(x[:, :, : self.frames])
+
+
+class FeatureExtractor(nn.Module):
+    """Raw (N, 3, T, V, M) -> CAE (N, D) of the query encoder with the evaluation preprocessing."""
+
+    def __init__(self, preprocess: nn.Module, encoder: LSTMEncoder):
+        super().__init__()
+        self.preprocess, self.encoder = preprocess, encoder
+        self.out_dim = encoder.out_dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(self.preprocess(x))
+
+
+def ascal_augmentation(strategy="subtract_randomFlip_shear", joint: int = 1, **options) -> Callable:
+    """The view transform ``t(x, generator=g)`` for an official strategy string (METHODS.md §3.1),
+    e.g. ``"subtract_randomFlip_shear"`` (the released default); a callable is returned as is.
+    ``options``: ``blur_normalize``, ``rotate_symmetric`` (see ``augment.ascal_view``)."""
+    if callable(strategy):
+        return strategy
+    from ..augment import ascal_view
+    return ascal_view(strategy, joint=joint, **options)
+
+
+class ASCAL(nn.Module):
+    """AS-CAL with the paper's symbols: K (queue size), alpha (momentum α), tau (temperature τ).
+
+    input_size: C·V·M of a frame (150 for NTU-25 with two bodies).
+    selected_frames: T, the first-T crop (150 NTU, 60 N-UCLA/UWA3D, 40 SBU).
+    center_joint: the ``subtract`` joint of the evaluation input (1 for every dataset).
+    l2_normalize: L2-normalise q, k (and hence the queue), MoCo-style; off in the official code.
+    skip_warmup_epoch: train from epoch 1 instead of the official forward-only first epoch.
+    augmentation: the query view's strategy string (default centre → reverse → shear) or a
+    callable ``t(x, generator=g)``; key_augmentation: the key view's (None: the same, as released).
+    blur_normalize, rotate_symmetric: the named fixes of METHODS.md §9 for those transforms.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int = 256, num_layers: int = 1,
+                 K: int = 16384, alpha: float = 0.999, tau: float = 0.06,
+                 selected_frames: int = 150, center_joint: int = 1,
+                 l2_normalize: bool = False, skip_warmup_epoch: bool = False,
+                 augmentation="subtract_randomFlip_shear", key_augmentation=None,
+                 blur_normalize: bool = False, rotate_symmetric: bool = False,
+                 pooling: str = "mean"):
+        super().__init__()
+        self.alpha, self.tau = float(alpha), float(tau)
+        self.selected_frames = int(selected_frames)
+        self.l2_normalize, self.skip_warmup_epoch = bool(l2_normalize), bool(skip_warmup_epoch)
+        self.encoder_q = LSTMEncoder(input_size, hidden_size, num_layers, pooling=pooling)
+        self.encoder_k = make_key_encoder(self.encoder_q).eval()    # exact copy, no gradient
+        self.queue = KeyQueue(K, self.encoder_q.out_dim, init="uniform")
+        opts = dict(joint=center_joint, blur_normalize=blur_normalize, rotate_symmetric=rotate_symmetric)
+        self.view_q = ascal_augmentation(augmentation, **opts)
+        self.view_k = ascal_augmentation(augmentation if key_augmentation is None else key_augmentation, **opts)
+        self.eval_preprocess = CenteredCrop(selected_frames, center_joint)
+        self.generator: torch.Generator | None = None   # None: the global RNG (seeded by the loop)
+        self.forward_only = False                       # True during the warm-up epoch
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.encoder_k.eval()                           # f_k always in eval mode (official)
+        return self
+
+    # -- the method contract ---------------------------------------------------------------
+    def on_epoch_start(self, epoch: int) -> None:
+        """Epoch 1 (1-based) only fills the queue unless ``skip_warmup_epoch``."""
+        self.forward_only = epoch == 1 and not self.skip_warmup_epoch
+
+    def training_step(self, batch):
+        """batch = (x, y), x: (N, 3, T, V, M) raw joints -> (loss or None, logs). y is unused."""
+        x = batch[0][:, :, : self.selected_frames]
+        x_q = self.view_q(x, generator=self.generator)  # query view x̃
+        x_k = self.view_k(x, generator=self.generator)  # key view x̄, an independent draw
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.forward_only):
+            q = self.encoder_q(x_q)                     # CAE, (N, D)
+            with torch.no_grad():
+                k = self.encoder_k(x_k)                 # k₊, (N, D)
+            # official quirk: raw dot products, no L2 normalisation; l2_normalize=True normalises
+            if self.l2_normalize:
+                q, k = F.normalize(q, dim=1), F.normalize(k, dim=1)
+            loss = info_nce(q, k, self.queue.snapshot(), self.tau)
+        self.queue.enqueue(k)                           # current keys are never their own negatives
+        logs = {"loss": float(loss.detach()), "q_norm": float(q.detach().norm(dim=1).mean()),
+                "k_norm": float(k.norm(dim=1).mean())}
+        if self.forward_only:                           # official warm-up; skip_warmup_epoch=True trains
+            return None, logs                           # the loop skips backward, step and EMA
+        return loss, logs
+
+    def after_optimizer_step(self) -> None:
+        """θ_k ← α·θ_k + (1 − α)·θ_q, after every optimiser step (never in the warm-up epoch)."""
+        momentum_update(self.encoder_k, self.encoder_q, self.alpha)
+
+    def feature_extractor(self) -> nn.Module:
+        """Raw (N, 3, T, V, M) -> CAE of the *query* encoder (METHODS.md §8.14), (N, D)."""
+        return FeatureExtractor(self.eval_preprocess, self.encoder_q)
+
+
+@register_method("ascal")
+def build_ascal(config: dict, info: dict) -> ASCAL:
+    """ASCAL from ``config["model"]`` (its keyword arguments) and the data info of ``train.data_info``.
+
+    ``K: auto`` sizes the queue to the dataset: min(16384, N_train // 2) (500 ≈ half of N-UCLA's
+    training set in the official configs, 16384 ≈ 40% of NTU-60 xsub).
+    """
+    kw = dict(config.get("model") or {})
+    K = kw.pop("K", "auto")
+    if K == "auto":
+        K = max(1, min(16384, info["num_train"] // 2))
+    return ASCAL(input_size=info["channels"] * info["joints"] * info["bodies"], K=int(K), **kw)

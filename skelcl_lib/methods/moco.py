@@ -1,0 +1,130 @@
+"""MoCo machinery shared by AS-CAL, SkeletonCLR and AimCLR (METHODS.md §4.3, §6.1).
+
+- :class:`KeyQueue`: the dictionary of past keys, a ring buffer registered as buffers so the
+  keys and the pointer travel with the state dict (and so with every checkpoint);
+- :func:`momentum_update`: θ_k ← m·θ_k + (1 − m)·θ_q;
+- :func:`moco_logits` / :func:`info_nce`: [q·k₊, q·Q] / τ and the cross-entropy with the
+  positive at index 0;
+- :func:`concat_all_gather`: keys of every process, in rank order, when torch.distributed runs
+  (the fix for the DataParallel queue bug, METHODS.md §8.6).
+
+Layouts: queries and keys ``(N, D)``; the queue ``(K, D)``, one key per row.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+
+def distributed_world() -> tuple[int, int]:
+    """(rank, world_size); (0, 1) when torch.distributed is not initialised."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+@torch.no_grad()
+def concat_all_gather(x: torch.Tensor) -> torch.Tensor:
+    """x: (B, ...) on every process -> (world·B, ...), rank 0's rows first. No gradient.
+
+    Without torch.distributed (or with one process) this returns ``x`` unchanged.
+    """
+    _, world = distributed_world()
+    if world == 1:
+        return x
+    parts = [torch.empty_like(x) for _ in range(world)]
+    dist.all_gather(parts, x.contiguous())
+    return torch.cat(parts, dim=0)
+
+
+def make_key_encoder(query_encoder: nn.Module) -> nn.Module:
+    """θ_k := θ_q, an exact copy that takes no gradient (MoCo and AS-CAL initialisation)."""
+    key = copy.deepcopy(query_encoder)
+    for p in key.parameters():
+        p.requires_grad_(False)
+    return key
+
+
+@torch.no_grad()
+def momentum_update(key: nn.Module, query: nn.Module, m: float) -> None:
+    """θ_k ← m·θ_k + (1 − m)·θ_q for every parameter (buffers are left alone, as in MoCo)."""
+    for pk, pq in zip(key.parameters(), query.parameters()):
+        pk.mul_(m).add_(pq.detach(), alpha=1.0 - m)
+
+
+def moco_logits(q: torch.Tensor, k: torch.Tensor, queue: torch.Tensor,
+                temperature: float) -> torch.Tensor:
+    """q, k: (N, D), queue: (K, D) -> logits (N, 1 + K) = [q·k₊, q·Q₁..Q_K] / τ.
+
+    The positive sits in column 0. ``k`` and ``queue`` are used as given (detach them first).
+    """
+    l_pos = (q * k).sum(dim=1, keepdim=True)            # (N, 1)
+    l_neg = q @ queue.to(q.dtype).t()                     # (N, K)
+    return torch.cat([l_pos, l_neg], dim=1) / temperature
+
+
+def info_nce(q: torch.Tensor, k: torch.Tensor, queue: torch.Tensor, temperature: float,
+             reduction: str = "mean") -> torch.Tensor:
+    """InfoNCE loss −log( exp(q·k₊/τ) / (exp(q·k₊/τ) + Σ_j exp(q·Q_j/τ)) ), averaged over N.
+
+    Computed as the cross-entropy of :func:`moco_logits` with target 0 (in float32 for AMP).
+    ``k`` and ``queue`` are detached here: keys never carry gradient in MoCo.
+    """
+    logits = moco_logits(q, k.detach(), queue.detach(), temperature).float()
+    target = torch.zeros(len(logits), dtype=torch.long, device=logits.device)
+    return F.cross_entropy(logits, target, reduction=reduction)
+
+
+class KeyQueue(nn.Module):
+    """A FIFO dictionary of K keys of dimension D: ``queue: (K, D)`` and ``ptr`` (registered buffers).
+
+    ``init="uniform"`` draws U(−s, s) with s = 1/√(D/3) (AS-CAL's ``MemoryMoCo``);
+    ``init="normal"`` draws N(0, 1) rows and L2-normalises them (MoCo, AimCLR).
+    :meth:`enqueue` writes keys at rows (ptr … ptr + B − 1) mod K, so any B and K work.
+    """
+
+    def __init__(self, K: int, dim: int, init: str = "uniform"):
+        super().__init__()
+        if K < 1 or dim < 1:
+            raise ValueError(f"KeyQueue: expected K >= 1 and dim >= 1, got K={K}, dim={dim}")
+        if init == "uniform":
+            s = 1.0 / math.sqrt(dim / 3)
+            queue = torch.rand(K, dim) * (2 * s) - s
+        elif init == "normal":
+            queue = F.normalize(torch.randn(K, dim), dim=1)
+        else:
+            raise ValueError(f"KeyQueue: init expected 'uniform' or 'normal', got {init!r}")
+        self.K, self.dim = int(K), int(dim)
+        self.register_buffer("queue", queue)
+        self.register_buffer("ptr", torch.zeros((), dtype=torch.long))
+
+    def snapshot(self) -> torch.Tensor:
+        """A detached copy of the keys, (K, D): the negatives for this step's logits."""
+        return self.queue.detach().clone()
+
+    @torch.no_grad()
+    def enqueue(self, keys: torch.Tensor, gather: bool = True) -> None:
+        """keys: (B, D) -> replace the oldest B keys; with torch.distributed, all processes' keys.
+
+        With ``gather`` the keys of every process are concatenated in rank order first, so all
+        processes keep the same queue (the DDP fix of METHODS.md §8.6).
+        """
+        if keys.ndim != 2 or keys.shape[1] != self.dim:
+            raise ValueError(f"KeyQueue.enqueue: expected keys (B, {self.dim}), got {tuple(keys.shape)}")
+        keys = keys.detach()
+        if gather:
+            keys = concat_all_gather(keys)
+        keys = keys[-self.K:]                       # more keys than slots: keep the newest K
+        b = keys.shape[0]
+        rows = (self.ptr + torch.arange(b, device=self.queue.device)) % self.K
+        self.queue[rows] = keys.to(self.queue.dtype)
+        self.ptr.copy_((self.ptr + b) % self.K)
+
+    def extra_repr(self) -> str:
+        return f"K={self.K}, dim={self.dim}"
