@@ -111,7 +111,9 @@ class KNNExplorer(w.VBox):
                 raise ValueError(f"knn_explorer: {name} has {len(f)} rows, its data has {len(d)} samples")
         self.train, self.test = train_data, test_data
         max_k = int(min(max(max_k, k), len(train_data)))
-        self.num_classes = int(max(train_data.y.max(), test_data.y.max())) + 1
+        # class_names (when present) fix the label space, even if some classes are absent here
+        self.num_classes = max(len(test_data.class_names),
+                               int(max(train_data.y.max(), test_data.y.max())) + 1)
         self.class_names = _class_names(test_data, self.num_classes)
         self.all_neighbors, self.all_distances = knn_neighbors(train_features, test_features, max_k, metric)
         self.stats = None
