@@ -51,8 +51,8 @@ def parse(text: str) -> list[dict]:
 
 def to_notebook(cells: list[dict]) -> dict:
     out = []
-    for c in cells:
-        c = dict(c)
+    for i, c in enumerate(cells):
+        c = {"id": f"cell-{i:03d}", **c}  # stable ids: rebuilding gives the same file
         src = c["source"].splitlines(keepends=True)
         c["source"] = src
         out.append(c)

@@ -1,0 +1,398 @@
+# %% [markdown]
+# # 07 · AimCLR, part 1: ST-GCN, SkeletonCLR, extreme augmentations and EADM
+#
+# **Learning objectives**
+#
+# - Read the ¼-width ST-GCN encoder of AimCLR: its graph, its three partitions (and the
+#   partition quirk inherited from the original ST-GCN code), its blocks and its 821,380 parameters.
+# - Run SkeletonCLR, the MoCo-on-ST-GCN baseline that AimCLR builds on.
+# - See what AimCLR's *extreme* augmentations do to a sequence, and measure why asking a
+#   plain one-hot InfoNCE to match an extreme view with its original can hurt.
+# - Understand EADM (Energy-based Attention-guided Drop Module): compute SimAM attention on the
+#   last feature map, see which joints it drops, and why.
+#
+# Everything here calls `skelcl_lib`; the notebook only explains and plots.
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+from IPython.display import HTML, display
+
+from skelcl_lib import augment as A
+from skelcl_lib import viz
+from skelcl_lib.env import seed_everything, smoke_mode
+from skelcl_lib.methods.aimclr import eadm, eadm_masks, simam_attention
+from skelcl_lib.models import STGCN
+from skelcl_lib.models.stgcn import spatial_partitions
+from skelcl_lib.skeleton import NTU25
+from skelcl_lib import train as T
+
+SMOKE = smoke_mode()
+seed_everything(0)
+# The tiny config, on the small synthetic dataset outside smoke mode. build_data applies AimCLR's
+# "frame50" preprocessing: centred on joint 21, resampled to 50 frames, shoulders aligned.
+cfg = T.load_config("skeletonclr_tiny", [
+    f"data.synthetic.size={'tiny' if SMOKE else 'small'}", "data.max_train=null", "data.max_test=null",
+    f"train.epochs={1 if SMOKE else 4}", "train.batch_size=16", "model.queue_size=64",
+    "train.progress=false", "train.device=cpu"])
+train, test = T.build_data(cfg)
+x_train, x_test = torch.from_numpy(train.x), torch.from_numpy(test.x)
+print("train", tuple(x_train.shape), "test", tuple(x_test.shape), "classes:", train.num_classes)
+
+# %% [markdown]
+# ## 1. The graph and its three partitions
+#
+# ST-GCN treats the skeleton as a graph: 25 joints, the 24 bones as edges, plus a self-loop on
+# every joint. A graph convolution mixes each joint with its neighbours. To let the network tell
+# neighbours apart, the "spatial" strategy splits each neighbourhood into three **partitions**
+# with their own weights: the joint itself (A₀), neighbours *closer* to the centre joint
+# (spine shoulder, joint 21) (A₁, "root + closer") and neighbours *farther* from it (A₂).
+# Each partition is normalised as A·D⁻¹, so a joint averages its inputs.
+#
+# **The quirk.** The official code measures "distance to the centre" with a hop-distance matrix
+# computed only up to one hop. Every joint more than one hop from joint 21 is at distance ∞, and
+# ∞ == ∞ counts as "equal", so almost every edge lands in A₁. Only 8 edges go to A₂.
+
+# %%
+A_faithful = spatial_partitions("ntu25")                 # the official behaviour (default)
+A_geodesic = spatial_partitions("ntu25", geodesic=True)  # a true centripetal/centrifugal split
+for name, Ap in (("official", A_faithful), ("geodesic", A_geodesic)):
+    print(f"{name:9s} non-zeros per partition:", [int((a != 0).sum()) for a in Ap])
+print("column sums of A0+A1+A2:", np.unique(A_faithful.sum(0).sum(0).round(6)))
+
+# %%
+def draw_partitions(Ap, ax, title):
+    """Front view of a mean pose; arrows source -> target coloured by partition."""
+    pose = x_train[0, :, :, :, 0].mean(1).numpy()       # (3, V), mean over time
+    px, py = pose[0], pose[1]
+    colours = {1: "tab:blue", 2: "tab:red"}
+    for k in (1, 2):
+        for j, i in np.argwhere(Ap[k] != 0):
+            ax.annotate("", xy=(px[i], py[i]), xytext=(px[j], py[j]),
+                        arrowprops=dict(arrowstyle="->", color=colours[k], lw=1.6, alpha=0.8,
+                                        shrinkA=4, shrinkB=4, connectionstyle="arc3,rad=0.15"))
+    ax.scatter(px, py, s=30, c="k", zorder=3)
+    ax.scatter(px[NTU25.center_joint], py[NTU25.center_joint], s=120, c="gold", edgecolors="k", zorder=4)
+    ax.set_title(title, fontsize=10)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+fig, axes = plt.subplots(1, 2, figsize=(9, 5))
+draw_partitions(A_faithful, axes[0], "official: A1 (blue) 40 edges, A2 (red) 8")
+draw_partitions(A_geodesic, axes[1], "geodesic option: A1 24, A2 24")
+fig.suptitle("ST-GCN spatial partitions (gold: centre joint 21; arrows: source → target)")
+plt.show()
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.6))
+for k, (ax, name) in enumerate(zip(axes, ["A0: self", "A1: root + closer", "A2: further"])):
+    ax.imshow(A_faithful[k], cmap="viridis")
+    ax.set_title(f"{name} ({int((A_faithful[k] != 0).sum())} non-zeros)", fontsize=9)
+    ax.set_xlabel("target joint w")
+    ax.set_ylabel("source joint v")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 2. The encoder
+#
+# Ten ST-GCN blocks at a quarter of the original width (16 → 256 channels). Each block is a
+# graph convolution (1×1 conv to 3·C channels, then Σₖ x·(Aₖ ⊙ Eₖ) with a learnable edge
+# importance Eₖ) followed by a temporal convolution (kernel 9), with a residual. Blocks 5 and 8
+# halve the time axis. The two persons are folded into the batch and averaged after pooling.
+# The parameter count must match the official model exactly.
+
+# %%
+enc = STGCN("ntu25", hidden_channels=16, hidden_dim=256)
+rows = [("data BN", sum(p.numel() for p in enc.data_bn.parameters()))]
+for i, b in enumerate(enc.blocks):
+    cin = b.gcn.conv.in_channels
+    cout = b.tcn[2].out_channels
+    stride = b.tcn[2].stride[0]
+    rows.append((f"block {i + 1:2d}: {cin:3d} → {cout:3d}, stride {stride}", sum(p.numel() for p in b.parameters())))
+rows.append(("edge importance (10 × 3×25×25)", sum(p.numel() for p in enc.edge_importance)))
+for name, n in rows:
+    print(f"{name:34s} {n:8,d}")
+print(f"{'total (official: 821,380)':34s} {sum(p.numel() for p in enc.parameters()):8,d}")
+with torch.no_grad():
+    fmap = enc.eval().forward_map(x_train[:2])
+print("final feature map (N·M, C, T', V):", tuple(fmap.shape), "-> pooled features:", tuple(enc(x_train[:2]).shape))
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 2.8))
+ax.bar(range(len(rows)), [n for _, n in rows], color="tab:blue")
+ax.set_xticks(range(len(rows)), [r[0].split(":")[0] for r in rows], rotation=60, fontsize=8)
+ax.set_ylabel("parameters")
+ax.set_title("Where the parameters are: block 10 (64 → 256) dominates")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 3. A SkeletonCLR run
+#
+# SkeletonCLR is MoCo on this encoder: two *normal* views (temporal crop + shear) per clip, a
+# momentum key encoder (m = 0.999), a queue of negatives, InfoNCE with T = 0.07. We train it
+# with the library's loop (`skelcl_lib.train.fit`) using the `skeletonclr_tiny` config, made
+# a little larger outside smoke mode, then judge the frozen features with a linear probe and kNN.
+# On a CPU this is a toy run; the shipped configs (`skeletonclr_synthetic`, `_nucla`) train longer.
+
+# %%
+seed_everything(0)
+skclr = T.build_method(cfg, train)                  # SkeletonCLR(queue_size=64), official init
+if SMOKE:
+    train_fit = train.subset(np.arange(32))
+else:
+    train_fit = train
+T.fit(skclr, train_fit, cfg)                         # run_dir=None: nothing written
+probe = T.quick_probe(skclr, train, test, cfg)
+print(f"SkeletonCLR ({cfg['train']['epochs']} epochs): linear probe {probe['linear']:.3f}, kNN {probe['knn']}")
+
+# %% [markdown]
+# ## 4. Extreme augmentations
+#
+# AimCLR adds an **extreme** view: the normal crop + shear, then in fixed order a spatial flip
+# (p 0.5), a rotation (always; up to 30° on a main axis), Gaussian noise (p 0.5), the
+# unnormalised Gaussian blur (p 0.5, it also scales coordinates by 1–5×) and an axis mask
+# (p 0.5). About three extreme ops fire per view. Let us look at a few.
+
+# %%
+clip = x_train[:1]
+g = torch.Generator().manual_seed(1)
+normal = A.aimclr_normal()
+extreme = A.aimclr_extreme()
+views = [clip[0]] + [normal(clip, generator=g)[0]] + [extreme(clip, generator=g)[0] for _ in range(3)]
+titles = ["original", "normal view", "extreme 1", "extreme 2", "extreme 3"]
+fig = plt.figure(figsize=(14, 3.2))
+for j, (v, t) in enumerate(zip(views, titles)):
+    ax = fig.add_subplot(1, 5, j + 1, projection="3d")
+    viz.plot_skeleton(v, t=25, ax=ax, title=t)
+plt.tight_layout()
+plt.show()
+display(HTML(viz.animation_html(viz.animate_side_by_side(views[:1] + views[2:3], ["original", "extreme 1"],
+                                                         max_frames=10 if SMOKE else 50))))
+
+# %% [markdown]
+# **Why plain InfoNCE on extreme views can hurt.** InfoNCE demands that the positive (the other
+# view of the *same* clip) be more similar to the query than every negative. With the trained
+# SkeletonCLR encoder, compare three similarity distributions: a normal view with another
+# normal view of the same clip, a normal view with an extreme view of the same clip, and a
+# normal view with *other* clips. If the extreme positives overlap with the negatives, a one-hot
+# loss would push the encoder to match views that no longer look alike, at the cost of the
+# semantics. AimCLR therefore never gives the extreme views a one-hot target (notebook 08: D3M).
+
+# %%
+def embed(method, x):
+    with torch.no_grad():
+        return F.normalize(method.encoder_q(x), dim=1)
+
+
+skclr.eval()
+n_sim = min(len(x_test), 32 if SMOKE else 128)
+xs = x_test[:n_sim]
+g = torch.Generator().manual_seed(2)
+e_a, e_b, e_x = embed(skclr, normal(xs, generator=g)), embed(skclr, normal(xs, generator=g)), embed(skclr, extreme(xs, generator=g))
+pos_normal = (e_a * e_b).sum(1).numpy()
+pos_extreme = (e_a * e_x).sum(1).numpy()
+neg = (e_a @ e_b.t()).numpy()[~np.eye(n_sim, dtype=bool)]
+fig, ax = plt.subplots(figsize=(7, 3))
+bins = np.linspace(-1, 1, 60)
+ax.hist(neg, bins, density=True, alpha=0.5, label="other clips (negatives)")
+ax.hist(pos_normal, bins, density=True, alpha=0.6, label="normal ↔ normal (same clip)")
+ax.hist(pos_extreme, bins, density=True, alpha=0.6, label="normal ↔ extreme (same clip)")
+ax.set_xlabel("cosine similarity")
+ax.legend(fontsize=8)
+ax.set_title("Extreme positives drift toward the negatives")
+plt.show()
+others = (e_a @ e_b.t()).numpy()
+np.fill_diagonal(others, -np.inf)                     # only *other* clips count as negatives
+rank_n = (others > pos_normal[:, None]).sum(1)
+rank_e = (others > pos_extreme[:, None]).sum(1)
+print(f"mean number of other clips more similar than the positive: normal view {rank_n.mean():.1f}, "
+      f"extreme view {rank_e.mean():.1f} (of {n_sim - 1})")
+
+# %% [markdown]
+# ## 5. EADM: which joints does it drop?
+#
+# EADM acts on the last block's feature map F (N·M × 256 × 13 × 25) of the **extreme** view,
+# in the query encoder only. It computes SimAM attention, a closed-form "how unusual is this
+# activation in its channel" score:
+#
+# E⁻¹ = (F − μ)² / (4(σ² + λ)) + 0.5,  A = sigmoid(E⁻¹) ∈ [0.62, 1),
+#
+# with μ, σ² over the 13 × 25 positions of each channel. Then two hard masks:
+#
+# - **joint drop**: a joint whose attention, averaged over channels and frames, is ≥ 0.7 is zeroed;
+# - **element-wise drop**: every activation with A ≥ 0.7 is zeroed;
+#
+# each followed by a rescaling by (#entries / #kept), counted over the whole batch. So EADM
+# removes the *most salient* evidence and makes the network find the action in the rest: a
+# harder, but still semantically faithful, extreme view.
+
+# %%
+clip_e = extreme(x_test[:1], generator=torch.Generator().manual_seed(3))
+with torch.no_grad():
+    fmap = skclr.encoder_q.backbone.eval().forward_map(clip_e)        # (M, 256, 13, 25)
+att = simam_attention(fmap)
+m_s, m_t = eadm_masks(fmap)
+print("feature map:", tuple(fmap.shape))
+print("joints dropped in body 1:", [NTU25.joint_names[v] for v in torch.nonzero(m_s[0] == 0).flatten().tolist()])
+print(f"element-wise drop: {100 * (1 - m_t[0].mean()):.1f}% of body 1's activations")
+
+# %%
+a_joint = att[0].mean(dim=(0, 1)).numpy()          # (V,) mean attention per joint
+fig = plt.figure(figsize=(12, 3.6))
+ax = fig.add_subplot(1, 3, 1)
+ax.hist(att[0].flatten().numpy(), bins=60, color="tab:gray")
+ax.axvline(0.7, color="r", ls="--", label="keep_prob 0.7")
+ax.set_title("SimAM attention of all activations", fontsize=9)
+ax.legend(fontsize=8)
+ax = fig.add_subplot(1, 3, 2)
+ax.bar(range(25), a_joint, color=["tab:red" if a >= 0.7 else "tab:blue" for a in a_joint])
+ax.axhline(0.7, color="r", ls="--")
+ax.set_ylim(0.6, max(0.75, a_joint.max() + 0.01))
+ax.set_xlabel("joint (0-based)")
+ax.set_title("mean attention per joint (red: dropped)", fontsize=9)
+ax = fig.add_subplot(1, 3, 3)
+pose = clip_e[0, :, 25, :, 0].numpy()
+for v, p in enumerate(NTU25.parents):
+    ax.plot(pose[0, [v, p]], pose[1, [v, p]], color="k", lw=1)
+sc = ax.scatter(pose[0], pose[1], c=a_joint, cmap="coolwarm", s=80, zorder=3, edgecolors="k")
+plt.colorbar(sc, ax=ax, fraction=0.046)
+ax.set_title("attention on the (extreme) skeleton", fontsize=9)
+ax.set_aspect("equal")
+ax.axis("off")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The joint-level attention usually stays below 0.7 (a joint's mean over 256 channels is rarely
+# extreme), so the joint mask drops joints only when one joint stands out in many channels at
+# once. The element-wise mask always removes some activations: about a quarter of them for
+# Gaussian-like features. Let us see the drop rates over a batch, and the effect on the pooled
+# features. The **first release** of AimCLR had a bug that made both masks all ones (EADM did
+# nothing); the library reproduces it with `eadm_first_release_bug=True`.
+
+# %%
+with torch.no_grad():
+    batch_e = extreme(x_test[:16], generator=torch.Generator().manual_seed(4))
+    fmap_b = skclr.encoder_q.backbone.forward_map(batch_e)
+    m_s, m_t = eadm_masks(fmap_b)
+    pooled = skclr.encoder_q.backbone.pool(fmap_b, 2)
+    pooled_d = skclr.encoder_q.backbone.pool(eadm(fmap_b), 2)
+    pooled_bug = skclr.encoder_q.backbone.pool(eadm(fmap_b, first_release_bug=True), 2)
+print(f"joints dropped: {100 * (1 - m_s.mean()):.1f}%   activations dropped: {100 * (1 - m_t.mean()):.1f}%")
+cos = F.cosine_similarity(pooled, pooled_d).numpy()
+print("cosine(pooled, pooled after EADM): mean", cos.mean().round(3),
+      "| first-release bug:", F.cosine_similarity(pooled, pooled_bug).mean().item())
+fig, ax = plt.subplots(figsize=(6, 2.8))
+ax.imshow(1 - m_t[0].mean(0).numpy(), aspect="auto", cmap="Reds", vmin=0, vmax=1)
+ax.set_xlabel("joint")
+ax.set_ylabel("time step T'")
+ax.set_title("fraction of channels dropped per (frame, joint), body 1 of clip 1", fontsize=9)
+plt.show()
+
+# %% [markdown]
+# ## Exercises
+#
+# **Exercise 1.** Write `normalized_adjacency(layout)` returning the (V, V) matrix A·D⁻¹ of the
+# 1-hop graph with self-loops (`get_layout(layout).adjacency()` gives the 0/1 matrix).
+
+# %%
+from skelcl_lib.exercises.nb07 import check_eadm_joint_mask, check_normalized_adjacency, check_simam_attention
+from skelcl_lib.skeleton import get_layout
+
+
+def normalized_adjacency(layout):
+    a = get_layout(layout).adjacency(self_loops=True)
+    # YOUR CODE: divide each column by its sum
+    return a
+
+
+check_normalized_adjacency(normalized_adjacency)
+
+# %% [markdown]
+# <details><summary>Solution</summary>
+#
+# ```python
+# def normalized_adjacency(layout):
+#     a = get_layout(layout).adjacency(self_loops=True)
+#     return a / a.sum(axis=0, keepdims=True)
+# ```
+# </details>
+
+# %% [markdown]
+# **Exercise 2.** Write `attention(F)` for F: (N·M, C, T', V): SimAM's sigmoid(E⁻¹) with
+# μ and σ² = Σ(F − μ)² / (T'V − 1) over (T', V), λ = 1e-4.
+
+# %%
+def attention(f):
+    # YOUR CODE
+    return torch.zeros_like(f)
+
+
+check_simam_attention(attention)
+
+# %% [markdown]
+# <details><summary>Solution</summary>
+#
+# ```python
+# def attention(f):
+#     t, v = f.shape[-2:]
+#     d = (f - f.mean(dim=(-2, -1), keepdim=True)) ** 2
+#     var = d.sum(dim=(-2, -1), keepdim=True) / (t * v - 1)
+#     return torch.sigmoid(d / (4 * (var + 1e-4)) + 0.5)
+# ```
+# </details>
+
+# %% [markdown]
+# **Exercise 3.** Write `joint_mask(F, keep_prob)` returning EADM's joint mask (N·M, V): 1 for a
+# kept joint, 0 for a dropped one. You may use `simam_attention`.
+
+# %%
+def joint_mask(f, keep_prob):
+    # YOUR CODE
+    return torch.ones(f.shape[0], f.shape[-1])
+
+
+check_eadm_joint_mask(joint_mask)
+
+# %% [markdown]
+# <details><summary>Solution</summary>
+#
+# ```python
+# def joint_mask(f, keep_prob):
+#     a = simam_attention(f).mean(dim=(1, 2))      # (N·M, V)
+#     return (a < keep_prob).float()
+# ```
+# </details>
+
+# %% [markdown]
+# ## Summary
+#
+# - AimCLR's encoder is a ¼-width ST-GCN (821,380 parameters; 920,068 with the projection head).
+#   Its "spatial" partitions inherit a quirk: with distances known only up to one hop, 40 of 48
+#   directed edges share one partition. The library reproduces it; `geodesic_partitions=True`
+#   gives the even split.
+# - SkeletonCLR = MoCo on that encoder with normal augmentations (crop + shear).
+# - Extreme augmentations (flip, rotation, noise, unnormalised blur, axis mask) make views that
+#   can be less similar to their source than other clips are; one-hot InfoNCE on them is risky.
+# - EADM drops the most salient activations (and, rarely, joints) of the extreme view's feature
+#   map, using SimAM attention with a fixed threshold of 0.7 and batch-global rescaling.
+#
+# Next (notebook 08): how AimCLR *does* learn from the extreme views (D3M), nearest-neighbour
+# mining, a full run, and the three streams.
+#
+# ## References
+#
+# - T. Guo et al., "Contrastive Learning from Extremely Augmented Skeleton Sequences for
+#   Self-supervised Action Recognition", AAAI 2022 (arXiv 2112.03590); code `Levigty/AimCLR`.
+# - S. Yan, Y. Xiong, D. Lin, "Spatial Temporal Graph Convolutional Networks for Skeleton-Based
+#   Action Recognition", AAAI 2018; code `yysijie/st-gcn`.
+# - L. Li et al., "3D Human Action Representation Learning via Cross-View Consistency Pursuit"
+#   (CrosSCLR, SkeletonCLR), CVPR 2021; code `LinguoLi/CrosSCLR`.
+# - L. Yang et al., "SimAM: A Simple, Parameter-Free Attention Module", ICML 2021.
+# - `docs/METHODS.md` §5–6 of this project (in `../shared/docs`).
