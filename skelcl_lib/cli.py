@@ -16,7 +16,6 @@ COMMANDS = {
     "prepare-pku": ("skelcl_lib.data.pku", "cli_prepare", "PKU-MMD I/II -> per-action arrays"),
     "pretrain": ("skelcl_lib.train", "cli", "self-supervised pretraining from a YAML config"),
     "evaluate": ("skelcl_lib.evaluate", "cli", "linear / kNN / semi-supervised / fine-tune evaluation"),
-    "benchmark": ("skelcl_lib.benchmark", "cli", "pretrain what is missing, evaluate, write a results table"),
     "demo": ("skelcl_lib.demo", "cli", "the main job on the embedded dataset (README's first command)"),
     "env": ("skelcl_lib.env", "cli", "print the environment report"),
 }

@@ -13,7 +13,9 @@ from skelcl_lib.data.ntu import (NTU60_XSUB_TRAIN, NTU120_XSUB_TRAIN, EmptySkele
                                  read_missing_list, read_ntu_skeleton)
 from skelcl_lib.errors import DataFormatError
 
-SHARED = Path("/work/shared/data/ntu")
+from datapaths import shared_dir
+
+SHARED = shared_dir() / "data" / "ntu"
 LIST60 = SHARED / "NTU_RGBD_samples_with_missing_skeletons.txt"
 LIST120 = SHARED / "NTU_RGBD120_samples_with_missing_skeletons.txt"
 needs_lists = pytest.mark.skipif(not (LIST60.exists() and LIST120.exists()),

@@ -9,7 +9,9 @@ import pytest
 from skelcl_lib.data.nucla import CLASS_NAMES, load_nucla, read_nucla_json
 from skelcl_lib.errors import DataFormatError
 
-REAL = Path("/work/shared/data/nw_ucla/all_sqe")
+from datapaths import shared_dir
+
+REAL = shared_dir() / "data" / "nw_ucla" / "all_sqe"
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ Every reader returns arrays in the layout (N, C=3, T, V, M) float32 (or one samp
 (3, T, V, M)); malformed input raises :class:`skelcl_lib.errors.DataFormatError`.
 """
 
+from .._lazy import lazy_getattr
 from .dataset import SkeletonData, SkeletonDataset  # noqa: F401
 
 _LAZY = {
@@ -20,12 +21,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):  # lazy so importing the package stays cheap
-    if name in _LAZY:
-        import importlib
-        mod, attr = _LAZY[name]
-        return getattr(importlib.import_module(f"{__name__}.{mod}"), attr)
-    raise AttributeError(name)
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = ["SkeletonData", "SkeletonDataset", *_LAZY]

@@ -1,5 +1,7 @@
 """Self-supervised methods: each an ``nn.Module`` with ``training_step(batch) -> (loss, logs)``."""
 
+from .._lazy import lazy_getattr
+
 _LAZY = {
     "ASCAL": ("ascal", "ASCAL"),
     "SkeletonCLR": ("skeletonclr", "SkeletonCLR"),
@@ -7,12 +9,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-        mod, attr = _LAZY[name]
-        return getattr(importlib.import_module(f"{__name__}.{mod}"), attr)
-    raise AttributeError(name)
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = list(_LAZY)

@@ -4,6 +4,8 @@
 - ``tsne_explorer(...)`` (tsne.py), ``knn_explorer(...)`` (knn.py)
 """
 
+from .._lazy import lazy_getattr
+
 _LAZY = {
     "augmentation_explorer": ("augmentation", "augmentation_explorer"),
     "tsne_explorer": ("tsne", "tsne_explorer"),
@@ -11,12 +13,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-        mod, attr = _LAZY[name]
-        return getattr(importlib.import_module(f"{__name__}.{mod}"), attr)
-    raise AttributeError(name)
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = list(_LAZY)
