@@ -119,15 +119,42 @@ def test_camera_space_is_plausible(tiny):
 
 
 def test_views_see_the_same_performance(clean):
-    # the three cameras record one performance: same length, same label, rigidly related poses
+    # the three cameras record one performance: same label and body, rigidly related poses; each
+    # camera starts on its own and drops frames, so lengths and time axes may differ
     key = [n[8:] for n in clean.names]
     i = clean.names.index("S001C001" + key[0])
     j = clean.names.index("S001C002" + key[0])
-    assert clean.lengths[i] == clean.lengths[j]
-    L = clean.lengths[i]
-    bi, bj = bone_lengths(clean.x[i, :, :L], NTU25), bone_lengths(clean.x[j, :, :L], NTU25)
+    assert clean.y[i] == clean.y[j]
+    bi = bone_lengths(clean.x[i, :, :clean.lengths[i]], NTU25).mean(axis=0)
+    bj = bone_lengths(clean.x[j, :, :clean.lengths[j]], NTU25).mean(axis=0)
     np.testing.assert_allclose(bi, bj, atol=1e-5)
     assert not np.allclose(clean.x[i], clean.x[j], atol=1e-2)
+
+
+def test_cameras_start_at_different_times(clean):
+    # same performance, three cameras: the valid lengths are not all equal
+    per = {}
+    for n, L in zip(clean.names, clean.lengths):
+        per.setdefault(n[8:], []).append(int(L))
+    assert sum(len(set(v)) > 1 for v in per.values()) >= len(per) // 2
+
+
+def _speed(x, lengths):
+    """Mean joint speed (m / frame) of body 1 per frame: (N, T - 1), NaN past the valid length."""
+    v = np.linalg.norm(np.diff(x[..., 0], axis=2), axis=1).mean(axis=-1)    # (N, T - 1)
+    v[np.arange(v.shape[1])[None, :] >= lengths[:, None] - 1] = np.nan
+    return v
+
+
+def test_random_onset_idle_before_the_action(clean):
+    # the performer idles for a random time first: in many clips the first 15 frames are near
+    # static, and the frame where the motion starts spreads over the clip
+    v = _speed(clean.x, clean.lengths)
+    peak = np.nanmax(v, axis=1)
+    start_still = np.nanmax(v[:, :15], axis=1) < 0.1 * peak
+    assert start_still.mean() > 0.3
+    onset = np.array([np.argmax(r > 0.3 * p) for r, p in zip(np.nan_to_num(v), peak)])
+    assert np.std(onset) > 10 and onset.max() - onset.min() > 40
 
 
 def test_default_config_metadata():
@@ -152,6 +179,19 @@ def test_bad_arguments():
         make_synthetic(size="huge")
     with pytest.raises(ValueError, match="num_subjects"):
         make_synthetic(num_subjects=0, cache=False)
+
+
+def test_cache_write_uses_a_private_temporary_file(tmp_path, monkeypatch):
+    # two processes writing the same cache entry must not share a temporary file
+    import os
+    seen = []
+    real = np.savez
+    monkeypatch.setattr(syn.np, "savez", lambda f, **kw: (seen.append(str(f)), real(f, **kw)))
+    d = make_synthetic(seed=1, num_subjects=1, repetitions=1, classes=[0], cache=False)
+    syn._to_npz(tmp_path / "synthetic_x.npz", d, {"seed": 1})
+    assert len(seen) == 1 and str(os.getpid()) in seen[0]
+    assert [p.name for p in tmp_path.iterdir()] == ["synthetic_x.npz"]
+    np.testing.assert_array_equal(syn._from_npz(tmp_path / "synthetic_x.npz").x, d.x)
 
 
 def test_cache_equals_regeneration(tmp_path, monkeypatch):

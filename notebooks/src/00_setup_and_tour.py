@@ -98,7 +98,7 @@ import torch
 from skelcl_lib.data import make_synthetic
 from skelcl_lib import augment, viz
 
-data = make_synthetic(seed=0, size="tiny" if SMOKE else "small")   # 168 or 420 sequences
+data = make_synthetic(seed=0, size="tiny" if SMOKE else "small")   # 180 or 450 sequences
 print(data.summary())
 
 # %%

@@ -13,24 +13,31 @@ What it simulates (``describe()`` lists the classes with the kinematic idea of e
   otherwise, as in NTU). Subtle pairs: wave right / left hand, wave / raise right hand
   (amplitude of the swing), punch / reach forward (tempo and guard), sit down / stand up (near
   time reversal); shaking the head leaves the mean pose unchanged. Kick, punch and reach use
-  the dominant side. Tempo varies per subject and per performance (x0.85-1.18). Feet stay
-  planted: the pelvis height follows the supporting leg's hip and knee angles. Before and
-  after the action the performer idles (sway, small turns) and sometimes fidgets (hands on
-  hips, arms crossed, hand to the chin, scratching the head, hands behind the back, looking
-  around).
+  the dominant side. Tempo varies per subject and per performance (x0.75-1.3); periodic
+  actions (wave, clap, shake head, walk in place, punch) repeat 1-4 (punch 1-3) times. Feet
+  stay planted: the pelvis height follows the supporting leg's hip and knee angles. Random
+  onset: the performer idles (sway, small turns, sometimes a fidget: hands on hips, arms
+  crossed, hand to the chin, scratching the head, hands behind the back, looking around) for a
+  random share of the time the action leaves in the 5 s budget, and 0.1-1.5 s after it, so a
+  model must find the action in time.
 - **Cameras.** As in NTU: three cameras at 0, -45, +45 degrees around the performer (cameras
-  1, 2, 3), all recording the same performance; the performer faces camera 2 in replication 1
-  and camera 3 in replication 2 (+-30 degrees), so cameras 2 and 3 see front and side views and
-  camera 1 always a 45-degree view. Camera 1 hangs higher (2.1-2.5 m, 2.6-3.4 m away, aimed
-  at 0.7-1.0 m, so it looks down by about 20-30 degrees) than cameras 2 and 3 (0.5-1.2 m high,
-  2.2-3.2 m away, near level): cross-view is a real change of viewpoint, not only a turn. Per recording: distance, height, aim, roll (+-3 degrees), azimuth (+-6 degrees) and
-  the performer's spot (+-0.4 m) vary within these ranges. Camera space
+  1, 2, 3), all at the same height (0.7-1.2 m, 2.4-3.4 m away, near level), all recording the
+  same performance; the performer faces camera 2 in replication 1 and camera 3 in replication
+  2 (+- ``FACING_JITTER_DEG`` = 30 degrees), so cameras 2 and 3 see front and side views and
+  camera 1 always a 45-degree view. Per recording: distance, height, aim, roll (+-3 degrees),
+  azimuth (+-6 degrees) and the performer's spot (+-0.8 m sideways, +-0.5 m in depth) vary.
+  Each camera starts recording on its own (up to ``CAMERA_START_SPREAD`` = 60 frames earlier
+  than the latest) and drops 0-15 % of its frames, so the three clips of one performance have
+  different time axes and lengths (a linear probe cannot just match a test clip with the
+  training clips of the same performance). Camera space
   in metres, Kinect convention: y up, z away from the camera, x towards the camera's left, which
   is the right-hand side of a person facing the camera (as in the N-UCLA recordings, where the
   right shoulder has the larger x).
 - **Sensor.** Joints hidden behind the torso are "inferred" as Kinect does: they lag and sag
   towards the torso. Temporally correlated (AR(1), rho = 0.75) Gaussian jitter of 6 mm, up to
-  2.6x on hands and feet and up to 3x more for joints hidden behind the torso;
+  2.6x on hands and feet and up to 3x more for joints hidden behind the torso; in side views
+  the tracker swaps the left and right arm and/or leg for a stretch of frames (probability
+  ``SWAP_RATE`` x sin^2 of the view angle, with ``glitches``);
   glitches (each of 3 candidates per body and camera with probability ``glitch_rate``) where a
   joint jumps away or snaps onto another joint for 2-8 frames; 40-150 frames at 30 fps,
   zero-padded to ``t_max``.
@@ -47,7 +54,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import pathlib
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -57,16 +66,16 @@ from scipy.signal import lfilter
 from ..skeleton import NTU25
 from .dataset import SkeletonData
 
-GENERATOR_VERSION = 1   # part of the cache key, together with this file's source
+GENERATOR_VERSION = 2   # part of the cache key, together with this file's source
 FPS = 30.0
 MIN_FRAMES, MAX_FRAMES = 40, 150
 CAMERA_AZIMUTH_DEG = {1: 0.0, 2: -45.0, 3: 45.0}   # camera id -> angle around the performer
 FACED_CAMERA = {1: 2, 0: 3}                          # replication parity -> camera faced
-# camera id -> ranges of (distance, height, aim height) in metres: the middle camera hangs
-# higher and looks down at the performer (about 20-30 degrees), the side ones are near level.
-CAMERA_MOUNT = {1: ((2.6, 3.4), (2.1, 2.5), (0.7, 1.0)),
-                2: ((2.2, 3.2), (0.5, 1.2), (0.6, 1.2)),
-                3: ((2.2, 3.2), (0.5, 1.2), (0.6, 1.2))}
+# camera id -> ranges of (distance, height, aim height) in metres: as in NTU, the three
+# cameras stand at the same height, near level.
+CAMERA_MOUNT = {v: ((2.4, 3.4), (0.7, 1.2), (0.7, 1.1)) for v in (1, 2, 3)}
+CAMERA_START_SPREAD = 60   # frames: how much earlier than the last one a camera may start
+FACING_JITTER_DEG = 30.0    # per performance: facing = faced camera's azimuth + U(-30, 30)
 SIZES = {"full": (40, 2), "small": (10, 1), "tiny": (4, 1)}   # (num_subjects, repetitions)
 
 # NTU-60 cross-subject training performers, then NTU-120's additions (FORMATS.md section 2.2).
@@ -89,6 +98,10 @@ _NOISY = np.array([1.0] * 25)
 _NOISY[[5, 9, 13, 17]] = 1.5                                 # elbows, knees
 _NOISY[[6, 10, 14, 18]] = 2.0                                # wrists, ankles
 _NOISY[[7, 11, 15, 19, 21, 22, 23, 24]] = 2.6                # hands, tips, thumbs, feet
+SWAP_RATE = 0.6          # chance of a left/right swap in a pure side view (scaled by sin^2)
+_ARM_L, _ARM_R = [4, 5, 6, 7, 21, 22], [8, 9, 10, 11, 23, 24]
+_LEG_L, _LEG_R = [12, 13, 14, 15], [16, 17, 18, 19]
+_SWAP_PAIRS = ((_ARM_L, _ARM_R), (_LEG_L, _LEG_R), (_ARM_L + _LEG_L, _ARM_R + _LEG_R))
 _GLITCH_JOINTS = np.array([5, 6, 7, 9, 10, 11, 13, 14, 15, 17, 18, 19, 21, 22, 23, 24])
 
 
@@ -334,7 +347,7 @@ def _clap(c: _Ctx):
     p = c.pose()
     rise, fall = c.dur(0.3, 0.6), c.dur(0.3, 0.6)
     f = c.par(2.0, 3.2) * c.tempo
-    hold = c.count(3, 6) / f
+    hold = c.count(1, 4) / f
     flex, elbow, meet, A = c.amp(30, 95), c.par(40, 90), c.par(22, 32), c.amp(12, 28)
     env = _bump(c.t, 0, rise, hold, fall)
     opening = A * 0.5 * (1 + np.cos(2 * np.pi * f * (c.t - rise))) * _bump(c.t, rise, 0.1, hold - 0.2, 0.1)
@@ -347,7 +360,7 @@ def _shake_head(c: _Ctx):
     """The head turns left and right 2-4 times; the mean pose is that of standing still."""
     p = c.pose()
     f = c.par(1.2, 2.2) * c.tempo
-    hold = c.count(2, 4) / f
+    hold = c.count(1, 4) / f
     A, ramp = c.amp(20, 45), c.dur(0.1, 0.3)
     env = _bump(c.t, 0, ramp, hold, ramp)
     turn = A * np.sin(2 * np.pi * f * c.t + 2 * np.pi * c.par(0, 1)) * env
@@ -461,7 +474,7 @@ def _bow(c: _Ctx):
 def _walk(c: _Ctx):
     p = c.pose()
     f = c.par(0.75, 1.05) * c.tempo
-    steps = c.count(2, 3)
+    steps = c.count(1, 4)
     start, stop = c.dur(0.2, 0.4), c.dur(0.2, 0.4)
     lift, ratio, swing, elbow = c.amp(15, 50), c.par(1.6, 2.2), c.amp(10, 35), c.par(15, 50)
     hold = steps / f
@@ -622,30 +635,32 @@ def _root_from_legs(p: Pose, off: np.ndarray, height: np.ndarray) -> np.ndarray:
 
 def _world_bodies(action: ActionClass, traits: list[dict], u: np.ndarray, idle: np.ndarray,
                   timing: np.ndarray, T: int, facing: np.ndarray, spot: np.ndarray,
-                  apart: np.ndarray):
+                  apart: np.ndarray, pre: int = 0):
     """World positions (B, M, T, 25, 3) (floor y = 0) and valid lengths (B,) for one class.
 
     traits: per body, a dict of (B,) arrays; u: (B, K) style-mixed uniforms; idle: (B, 2, K2);
     timing: (B, 3) uniforms for the idle time before and after the action and the tempo;
     facing: (B,) yaw degrees; spot: (B, 3) floor position;
-    apart: (B,) distance between two people.
+    apart: (B,) distance between two people; pre: frames of idle simulated before frame 0
+    (returned first: the time axis has T + pre frames, the valid lengths count from frame pre).
     """
     B = len(u)
-    tempo = traits[0]["tempo"][:, None] * (0.85 + 0.33 * timing[:, 2:3])   # this performance
+    tempo = traits[0]["tempo"][:, None] * (0.75 + 0.55 * timing[:, 2:3])   # this performance
     kw = dict(u=u, tempo=tempo, amplitude=traits[0]["amplitude"][:, None])
     dry = _Ctx(t=np.zeros((B, 1)), **kw)                  # only for the duration
     action.make(dry)
     dur = np.asarray(dry.duration, dtype=float).reshape(B)
-    tail = 0.1 + 1.1 * timing[:, 1]
+    tail = 0.1 + 1.4 * timing[:, 1]
     budget = MAX_FRAMES / FPS - 0.05
-    lead = np.maximum(np.minimum(0.1 + 1.7 * timing[:, 0], budget - dur - tail), 0.1)
+    # random onset: the idle lead takes a random share of the time left after the action
+    lead = 0.1 + timing[:, 0] * np.maximum(budget - dur - tail - 0.1, 0)
     length = np.clip(np.round((lead + dur + tail) * FPS), MIN_FRAMES, min(MAX_FRAMES, T)).astype(np.int64)
-    t_abs = np.arange(T)[None, :] / FPS
+    t_abs = (np.arange(T + pre)[None, :] - pre) / FPS
     t = t_abs - lead[:, None]
     ctx = _Ctx(t=t, **kw)
     action.make(ctx)
     dur = dur[:, None]
-    out = np.zeros((B, 2, T, 25, 3))
+    out = np.zeros((B, 2, T + pre, 25, 3))
     for m, p in enumerate(ctx.bodies):
         tr = traits[m]
         if action.handed:
@@ -689,16 +704,30 @@ def camera_frames(az_deg, distance, height, aim_height, roll_deg):
 
 
 def _sensor(xc: np.ndarray, normals: np.ndarray, glitch: np.ndarray, lengths: np.ndarray,
-            noise: bool, glitches: bool, noise_scale: float, glitch_rate: float) -> np.ndarray:
+            noise: bool, glitches: bool, noise_scale: float, glitch_rate: float,
+            side: np.ndarray | None = None, swap: np.ndarray | None = None) -> np.ndarray:
     """Kinect-like jitter and glitches. xc, normals: (B, M, T, 25, 3) camera space, metres;
-    glitch: (B, M, 3, 8) uniforms (p, joint, start, duration, kind, dx, dy, dz); lengths: (B,)."""
+    glitch: (B, M, 3, 8) uniforms (p, joint, start, duration, kind, dx, dy, dz); lengths: (B,);
+    side: (B,) |sin| of the angle between the performer's facing and the camera (1 = side view);
+    swap: (B, M, 4) uniforms (p, start, duration, which limbs) for left/right swaps."""
     out = xc.copy()
+    if glitches and side is not None:
+        # Kinect confuses left and right limbs of a body seen from the side: for a stretch of
+        # frames the tracker labels the left arm and/or leg as the right one and vice versa.
+        for b, m in zip(*np.nonzero(swap[..., 0] < SWAP_RATE * side[:, None] ** 2)):
+            L, u = lengths[b], swap[b, m]
+            t0 = int(u[1] * 0.7 * L)
+            sl = slice(t0, min(L, t0 + int((0.15 + 0.5 * u[2]) * L)))
+            pairs = _SWAP_PAIRS[int(u[3] * 3)]
+            perm = np.arange(25)
+            perm[pairs[0]], perm[pairs[1]] = pairs[1], pairs[0]
+            out[b, m, sl] = out[b, m, sl][:, perm]
     if noise:
         rho = 0.75
         e = lfilter([np.sqrt(1 - rho ** 2)], [1, -rho], normals, axis=2)   # AR(1), unit variance
         behind = np.clip((xc[..., 2] - xc[..., 1:2, 2]) / 0.12, 0, 1)     # hidden behind the torso
         # hidden joints are inferred by the tracker: they lag and sag towards the torso
-        w = 0.6 * behind[..., None] ** 2
+        w = 0.8 * behind[..., None] ** 2
         lagged = lfilter([0.4], [1, -0.6], xc, axis=2, zi=0.6 * xc[:, :, :1] * np.ones((1, 1, 1, 1, 1)))[0]
         out = (1 - w) * out + w * (0.75 * lagged + 0.25 * xc[..., 1:2, :])
         sigma = 0.006 * noise_scale * _NOISY * (1 + 2.0 * behind)
@@ -790,10 +819,12 @@ def _generate(seed, num_subjects, repetitions, t_max, classes, noise, glitches, 
         u = 0.6 * u + 0.4 * style[:, np.arange(_U_ACTION) % style.shape[1]]
         tr = [{k: v[si] for k, v in traits.items()}, {k: v[si] for k, v in partners.items()}]
         misc = np.stack([d["misc"] for d in draws]) * 2 - 1          # uniform in [-1, 1]
-        facing = np.array([CAMERA_AZIMUTH_DEG[FACED_CAMERA[r % 2]] for r in ri]) + 30 * misc[:, 0]
-        spot = np.stack([0.4 * misc[:, 1], np.zeros(len(si)), 0.4 * misc[:, 2]], axis=-1)
+        facing = (np.array([CAMERA_AZIMUTH_DEG[FACED_CAMERA[r % 2]] for r in ri])
+                  + FACING_JITTER_DEG * misc[:, 0])
+        spot = np.stack([0.8 * misc[:, 1], np.zeros(len(si)), 0.5 * misc[:, 2]], axis=-1)
         world, L = _world_bodies(action, tr, u, np.stack([d["idle"] for d in draws]),
-                                 (misc[:, [3, 4, 6]] + 1) / 2, T, facing, spot, apart=1.1 + 0.15 * misc[:, 5])
+                                 (misc[:, [3, 4, 6]] + 1) / 2, T, facing, spot,
+                                 apart=1.1 + 0.15 * misc[:, 5], pre=CAMERA_START_SPREAD)
         for vi, v in enumerate(views):
             cam = np.stack([d["camera"][vi] for d in draws]) * 2 - 1
             (d0, d1), (h0, h1), (a0, a1) = CAMERA_MOUNT[v]
@@ -801,14 +832,26 @@ def _generate(seed, num_subjects, repetitions, t_max, classes, noise, glitches, 
                                       d0 + (d1 - d0) * (cam[:, 1] + 1) / 2,
                                       h0 + (h1 - h0) * (cam[:, 2] + 1) / 2,
                                       a0 + (a1 - a0) * (cam[:, 3] + 1) / 2, 3 * cam[:, 4])
-            xc = np.einsum("bij,bmtvj->bmtvi", R, world[:, :M] - centre[:, None, None, None])
+            # each Kinect starts recording on its own, up to CAMERA_START_SPREAD frames early
+            early = np.round((cam[:, 5] + 1) / 2 * CAMERA_START_SPREAD).astype(np.int64)
+            # and drops frames now and then (0-15 % per recording): the same performance gets a
+            # different time axis in every camera
+            drops = np.stack([d["drops"][vi] for d in draws])                        # (B, T)
+            step = 1 + (drops[:, 1:] < 0.15 * drops[:, :1])
+            frames = CAMERA_START_SPREAD - early[:, None] + np.concatenate(
+                [np.zeros((len(si), 1), np.int64), np.cumsum(step, axis=1)], axis=1)  # (B, T)
+            Lv = np.clip((frames < CAMERA_START_SPREAD + L[:, None]).sum(axis=1), MIN_FRAMES, T)
+            frames = np.minimum(frames, world.shape[2] - 1)
+            seen = world[np.arange(len(si))[:, None], :M, frames].transpose(0, 2, 1, 3, 4)
+            xc = np.einsum("bij,bmtvj->bmtvi", R, seen - centre[:, None, None, None])
+            side = np.abs(np.sin(np.radians(facing - CAMERA_AZIMUTH_DEG[v])))
             xs = _sensor(xc, np.stack([d["normals"][vi] for d in draws]),
-                         np.stack([d["glitch"][vi] for d in draws]), L, noise, glitches,
-                         noise_scale, glitch_rate)
-            xs *= (np.arange(T)[None, :] < L[:, None])[:, None, :, None, None]   # zero padding
+                         np.stack([d["glitch"][vi] for d in draws]), Lv, noise, glitches,
+                         noise_scale, glitch_rate, side, np.stack([d["swap"][vi] for d in draws]))
+            xs *= (np.arange(T)[None, :] < Lv[:, None])[:, None, :, None, None]   # zero padding
             sl = slice(row, row + per_class)
             x[sl, ..., :M] = xs.transpose(0, 4, 2, 3, 1)
-            y[sl], subj[sl], view[sl], rep[sl], lengths[sl] = label, subjects[si], v, ri, L
+            y[sl], subj[sl], view[sl], rep[sl], lengths[sl] = label, subjects[si], v, ri, Lv
             row += per_class
     order = np.lexsort((y, rep, subj, view))                     # NTU name order: camera, performer, ...
     x, y, subj, view, rep, lengths = x[order], y[order], subj[order], view[order], rep[order], lengths[order]
@@ -824,7 +867,8 @@ def _performance_draws(seed, subject, label, rep, V, M, T) -> dict:
     g = np.random.default_rng([int(seed), 202, int(subject), int(label), int(rep)])
     return dict(u=g.random(_U_ACTION), idle=g.random((2, _U_IDLE)), misc=g.random(8),
                 camera=g.random((V, 6)), glitch=g.random((V, M, 3, 8)),
-                normals=g.standard_normal((V, M, T, 25, 3)))
+                normals=g.standard_normal((V, M, T, 25, 3)), swap=g.random((V, M, 4)),
+                drops=g.random((V, T)))
 
 
 # ----------------------------------------------------------------------------- cache
@@ -839,7 +883,9 @@ def _cache_path(params: dict):
 
 
 def _to_npz(path, data: SkeletonData, params: dict) -> None:
-    tmp = path.with_suffix(".tmp.npz")
+    # a temporary name unique to this process, then an atomic rename: two processes generating
+    # the same dataset at once never read or replace a half-written file
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
     np.savez(tmp, x=data.x, y=data.y, subject=data.subject, view=data.view, lengths=data.lengths,
              names=np.array(data.names), params=json.dumps(params))
     tmp.replace(path)
