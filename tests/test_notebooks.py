@@ -1,6 +1,5 @@
 """Every notebook runs top to bottom in smoke mode (SKELCL_SMOKE=1), and is in sync with its source."""
 
-import os
 import pathlib
 import subprocess
 import sys

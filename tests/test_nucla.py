@@ -1,7 +1,6 @@
 """N-UCLA all_sqe JSON reader: the real files (when present) and malformed ones."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest

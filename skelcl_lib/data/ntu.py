@@ -17,7 +17,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from ..errors import DataFormatError
-from .formats import NTU_NAME, strip_suffix, write_stgcn_part
+from .formats import NTU_NAME, read_text_lines, strip_suffix, write_stgcn_part
 
 NUM_JOINTS = 25
 BODY_FIELDS = ("bodyID", "clippedEdges", "handLeftConfidence", "handLeftState",
@@ -81,13 +81,7 @@ def parse_ntu_skeleton(path, num_joints: int = NUM_JOINTS) -> list[list[NTUBody]
     a wrong joint count, a malformed body/joint line, non-numbers, NaN/inf xyz or trailing
     content; ``EmptySkeletonError`` (a subclass) for 0 frames or no body at all.
     """
-    try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise DataFormatError.at(path, f"byte {e.start}", "a text file", got="undecodable bytes") from None
-    lines = text.splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()
+    lines = read_text_lines(path)
     num_frames = _int_field(path, lines, 0, "numFrames")
     i = 1
     frames_meta = []  # per frame: [(body_id, info, first joint line)]

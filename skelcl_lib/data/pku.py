@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import DataFormatError
-from .formats import write_stgcn_part
+from .formats import read_text_lines, write_stgcn_part
 
 VALUES_PER_FRAME = 150
 VIDEO_NAME = {1: re.compile(r"^(\d{4})-([LMR])$"), 2: re.compile(r"^A(\d{2})N(\d{2})-([LMR])$")}
@@ -35,17 +35,11 @@ class LabelRow(NamedTuple):
 
 def read_pku_skeleton(path) -> np.ndarray:
     """A continuous skeleton file -> (T, 150) float32; errors name the line."""
-    try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise DataFormatError.at(path, f"byte {e.start}", "a text file", got="undecodable bytes") from None
-    lines = text.splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()
+    lines = read_text_lines(path)
     if not lines:
         raise DataFormatError.at(path, "line 1", f"frames of {VALUES_PER_FRAME} numbers", got="empty file")
     try:
-        vals = np.array(text.split(), dtype=np.float64)
+        vals = np.array(" ".join(lines).split(), dtype=np.float64)
         ok = vals.size == len(lines) * VALUES_PER_FRAME
     except ValueError:
         ok = False
