@@ -8,3 +8,5 @@ AimCLR), one training loop, evaluation and interactive explorers.
 __version__ = "0.1.0"
 
 from .errors import DataFormatError  # noqa: F401
+
+__all__ = ["DataFormatError", "__version__"]
