@@ -41,7 +41,8 @@ from .skeleton import Layout, get_layout
 __all__ = [
     "Transform", "Compose", "Center", "Rotate", "Shear", "TimeReverse", "TemporalCrop",
     "SpatialFlip", "GaussianNoise", "GaussianBlur", "JointMask", "AxisMask",
-    "ascal_view", "aimclr_normal", "aimclr_extreme", "ASCAL_TRANSFORMS",
+    "ResizedTemporalCrop", "ascal_view", "aimclr_normal", "aimclr_extreme", "ASCAL_TRANSFORMS",
+    "OFFICIAL_ASCAL_TRANSFORMS",
     "axis_rotation", "rotation_matrices", "crop_indices", "blur_kernels",
     "to_motion", "to_bone", "to_stream", "STREAMS",
 ]
@@ -408,6 +409,46 @@ class TemporalCrop(Transform):
         return {"padding_ratio": self.padding_ratio, "p": self.p}
 
 
+class ResizedTemporalCrop(Transform):
+    """Random resized crop in time (NOT in either official code; a named improvement, used by
+    later skeleton methods): a window of ``r·(T−1)`` frames, r ~ U(scale), placed uniformly at
+    random, linearly resampled back to T frames. It removes what the window's position and
+    length say about a clip (onset, duration) and varies the tempo.
+
+    Meant for frame-normalised input (frame50: every frame valid); on zero-padded clips the
+    window may include padding. params: ``ratio (N,)``, ``offset (N,)`` in [0, 1].
+    """
+
+    def __init__(self, scale=(0.5, 1.0), p: float = 1.0):
+        lo, hi = float(scale[0]), float(scale[1])
+        if not 0 < lo <= hi <= 1:
+            raise ValueError(f"ResizedTemporalCrop: scale must satisfy 0 < low <= high <= 1, got {scale}")
+        self.scale, self.p = (lo, hi), float(p)
+
+    _gates_itself = True
+
+    def _sample(self, x, generator, applied):
+        n = x.shape[0]
+        ratio = _uniform((n,), self.scale[0], self.scale[1], x, generator)
+        offset = _uniform((n,), 0.0, 1.0, x, generator)
+        return {"ratio": torch.where(applied, ratio, torch.ones_like(ratio)),
+                "offset": torch.where(applied, offset, torch.zeros_like(offset))}
+
+    def _apply(self, x, params):
+        t = x.shape[2]
+        span = params["ratio"].to(x.dtype) * (t - 1)                       # (N,)
+        start = params["offset"].to(x.dtype) * ((t - 1) - span)
+        pos = start[:, None] + span[:, None] * torch.linspace(0, 1, t, device=x.device, dtype=x.dtype)
+        lo = pos.floor().clamp(0, t - 1)
+        w = (pos - lo)[:, None, :, None, None]
+        lo = lo.long()
+        hi = (lo + 1).clamp(max=t - 1)
+        return _take_frames(x, lo) * (1 - w) + _take_frames(x, hi) * w
+
+    def _args(self):
+        return {"scale": self.scale, "p": self.p}
+
+
 def blur_kernels(sigma: torch.Tensor, kernel_size: int = 15, normalize: bool = False) -> torch.Tensor:
     """Gaussian taps w_k = exp(-k²/(2σ²)), k = -r..r: sigma (N,) -> (N, kernel_size).
 
@@ -538,10 +579,13 @@ def _ascal_transforms(joint: int, blur_normalize: bool, rotate_symmetric: bool) 
         "gausFilter": lambda: GaussianBlur(15, (0.1, 2.0), p=0.5, normalize=blur_normalize),
         "zeroOutJoints": lambda: JointMask((5, 15), None, p=1.0),
         "zeroOutAxis": lambda: AxisMask(p=1.0),
+        # not in the official code (a named improvement for frame-normalised input):
+        "resizeCrop": lambda: ResizedTemporalCrop((0.5, 1.0), p=1.0),
     }
 
 
 ASCAL_TRANSFORMS = tuple(_ascal_transforms(1, False, False))
+OFFICIAL_ASCAL_TRANSFORMS = tuple(n for n in ASCAL_TRANSFORMS if n != "resizeCrop")
 
 
 def ascal_view(strategy: str = "subtract_randomFlip_shear", joint: int = 1,

@@ -16,6 +16,8 @@ COMMANDS = {
     "prepare-pku": ("skelcl_lib.data.pku", "cli_prepare", "PKU-MMD I/II -> per-action arrays"),
     "pretrain": ("skelcl_lib.train", "cli", "self-supervised pretraining from a YAML config"),
     "evaluate": ("skelcl_lib.evaluate", "cli", "linear / kNN / semi-supervised / fine-tune evaluation"),
+    "benchmark": ("skelcl_lib.benchmark", "cli", "pretrain what is missing, evaluate every method, one markdown table"),
+    "checkpoints": ("skelcl_lib.checkpoints", "cli", "list / export / verify the shipped checkpoints"),
     "demo": ("skelcl_lib.demo", "cli", "the main job on the embedded dataset (README's first command)"),
     "env": ("skelcl_lib.env", "cli", "print the environment report"),
 }

@@ -320,7 +320,7 @@ def test_presets_compose_the_official_ops():
     fixed = A.aimclr_extreme(blur_normalize=True, rotate_symmetric=True)
     assert fixed[5].normalize and fixed[3].symmetric
     every = A.ascal_view("_".join(A.ASCAL_TRANSFORMS))
-    assert len(every) == 8
+    assert len(every) == 9 and len(A.OFFICIAL_ASCAL_TRANSFORMS) == 8
 
 
 def test_compose_params_list_and_replay():

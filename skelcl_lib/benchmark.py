@@ -1,0 +1,212 @@
+"""``skelcl benchmark``: pretrain what is missing, evaluate every method, write one markdown table.
+
+For each split of the chosen data and each method it finds an encoder, in this order:
+
+1. a shipped checkpoint (``data/checkpoints/manifest.json``) for the same method, stream, data
+   source, protocol and data seed (unless ``--retrain``);
+2. a finished run ``RUNS/<method>_<data>_<split>/checkpoint_last.pt`` from an earlier call;
+3. otherwise it pretrains one with the method's config for that data (``--quick``: a tiny
+   stand-in: 1 epoch on a small slice; numbers from it only show the pipeline works).
+
+Then every encoder goes through the same protocols: the paper's linear evaluation with the
+epoch chosen on a validation split (honest) and with the best test epoch (official), cosine kNN
+(k = 1 and 20) and the scikit-learn logistic probe. The raw-coordinate baseline gets the probe
+and kNN on :func:`skelcl_lib.evaluate.raw_features`. The output (``--out``) is a markdown file:
+the command, machine, date, where each encoder came from, then the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import shlex
+import sys
+import time
+
+import numpy as np
+
+METHODS = ("raw", "ascal", "skeletonclr", "aimclr")
+DEFAULT_SPLITS = {"synthetic": ("xsub", "xview"), "nucla": ("xview",), "ntu60": ("xsub", "xview"),
+                  "ntu120": ("xsub", "xset")}
+
+
+def method_config(method: str, data: str, split: str, root: str | None = None, quick: bool = False,
+                  seed: int = 0) -> tuple[str, list[str]]:
+    """(packaged config name, overrides) that pretrains ``method`` on ``data``/``split``."""
+    if data == "synthetic":
+        name = f"{method}_synthetic"
+        overrides = [f"data.protocol={split}", f"data.seed={seed}"]
+    elif data == "nucla":
+        name = f"{method}_nucla"
+        overrides = [f"data.protocol={split}"] + ([f"data.root={root}"] if root else [])
+    elif data in ("ntu60", "ntu120"):
+        name = f"ascal_{data}_{split}" if method == "ascal" else f"{method}_{data}_{split}_joint"
+        overrides = [f"data.root={os.path.join(root, split)}"] if root else []
+    else:
+        raise ValueError(f"--data: expected synthetic, nucla or ntu60/ntu120, got {data!r}")
+    if quick:
+        overrides += ["train.epochs=1", "data.max_train=96", "data.max_test=96", "train.batch_size=16",
+                      "train.lr_milestones=[]", "train.save_every=0", "train.num_workers=0"]
+        if data == "synthetic":
+            overrides += ["data.synthetic.size=small"]
+        if method == "ascal":
+            overrides += ["model.K=32", "model.hidden_size=32"]
+        else:
+            overrides += ["model.queue_size=32"]
+        if method == "aimclr":
+            overrides += ["model.mining_epoch=0"]
+    return name, overrides
+
+
+def _matching_checkpoint(method: str, config: dict) -> str | None:
+    from .checkpoints import available, read_manifest
+
+    d = config["data"]
+    entries = read_manifest()["entries"]
+    for name in available():
+        e = entries[name]
+        ed = e["data"]
+        if (e["method"] == method and e.get("stream", "joint") == "joint" and ed["source"] == d.get("source")
+                and ed["protocol"] == d.get("protocol") and ed.get("seed", 0) == d.get("seed", 0)
+                and (ed.get("size") or "full") == ((d.get("synthetic") or {}).get("size") or "full")):
+            return name
+    return None
+
+
+def encoder_for(method: str, data: str, split: str, root=None, quick=False, seed=0, runs="runs/benchmark",
+                retrain=False, log=print):
+    """(extractor, config, provenance dict) for one method on one split (see the module doc)."""
+    from .checkpoints import load_pretrained
+    from .train import load_checkpoint, load_config, pretrain
+
+    name, overrides = method_config(method, data, split, root, quick, seed)
+    config = load_config(name, overrides)
+    if not retrain and not quick:
+        ck = _matching_checkpoint(method, config)
+        if ck:
+            extractor, entry = load_pretrained(ck)
+            return extractor, entry["config"], {"source": f"shipped checkpoint {ck}",
+                                                "epochs": entry["epochs"],
+                                                "pretrain_s": entry.get("train_seconds")}
+    run_dir = pathlib.Path(runs) / f"{method}_{data}_{split}{'_quick' if quick else ''}"
+    ckpt = run_dir / "checkpoint_last.pt"
+    done = ckpt.exists() and (run_dir / "probe.json").exists()
+    if retrain or not done:
+        log(f"[benchmark] pretraining {method} on {data}/{split}: config {name} {' '.join(overrides)}")
+        t0 = time.perf_counter()
+        pretrain(config, run_dir)
+        source, seconds = f"pretrained now ({name})", time.perf_counter() - t0
+    else:
+        source, seconds = f"earlier run {run_dir}", None
+    method_obj, config = load_checkpoint(ckpt)
+    return method_obj.feature_extractor().eval(), config, {
+        "source": source, "epochs": int(config["train"]["epochs"]), "pretrain_s": seconds}
+
+
+def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None, methods=METHODS,
+                  quick: bool = False, seeds=(0,), select=("val", "best_test"), runs="runs/benchmark",
+                  retrain: bool = False, linear_epochs: int | None = None, log=print) -> dict:
+    """Evaluate ``methods`` on every split; returns {"rows": [...], "provenance": {...}}."""
+    from .evaluate import (evaluate_extractor, knn_accuracy, linear_probe, raw_features)
+    from .train import build_data, load_config
+
+    splits = tuple(splits or DEFAULT_SPLITS[data])
+    rows, provenance = [], {}
+    if quick and linear_epochs is None:
+        linear_epochs = 3
+    for split in splits:
+        for method in methods:
+            t0 = time.perf_counter()
+            if method == "raw":
+                # the same data as the methods see: the AS-CAL config's data section
+                name, overrides = method_config("ascal", data, split, root, quick, seeds[0])
+                train, test = build_data(load_config(name, overrides))
+                ftr, fte = raw_features(train), raw_features(test)
+                dataset = getattr(train, "dataset", data)
+                base = {"method": "raw coordinates", "dataset": dataset, "split": split, "seed": 0, "top5": None}
+                acc = linear_probe(ftr, train.y, fte, test.y)
+                rows.append({**base, "protocol": "probe (logistic)", "top1": acc, "select": "none (fixed C=1)",
+                             "wall_s": time.perf_counter() - t0, "settings": "spine-centred, 20 frames"})
+                for k, v in knn_accuracy(ftr, train.y, fte, test.y, k=(1, 20)).items():
+                    rows.append({**base, "protocol": f"kNN k={k}", "top1": v, "select": "none (no training)",
+                                 "wall_s": 0.0, "settings": "cosine, L2-normalised"})
+                provenance[f"raw/{split}"] = {"source": "no training", "epochs": 0, "pretrain_s": 0}
+                continue
+            extractor, config, prov = encoder_for(method, data, split, root, quick, seeds[0], runs, retrain, log)
+            provenance[f"{method}/{split}"] = prov
+            train, test = build_data(config)
+            label = {"ascal": "AS-CAL", "skeletonclr": "SkeletonCLR", "aimclr": "AimCLR"}[method]
+            lin = "ascal" if method == "ascal" else "aimclr"
+            for s in seeds:
+                for sel in select:
+                    protocols = ("linear", "knn", "probe") if sel == select[0] else ("linear",)
+                    out = evaluate_extractor(extractor, train, test, protocols=protocols, linear_protocol=lin,
+                                             select=sel, knn_k=(1, 20), seed=s, epochs=linear_epochs,
+                                             method=label, split=split)
+                    rows += out["rows"]
+            log(f"[benchmark] {method} {split}: {time.perf_counter() - t0:.0f} s")
+    return {"rows": rows, "provenance": provenance}
+
+
+def render(result: dict, command: str, data: str) -> str:
+    import torch
+
+    from .env import pick_device
+    from .evaluate import results_table
+
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    machine = (f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__} "
+               f"({torch.get_num_threads()} threads), device {pick_device()}")
+    lines = [f"## Benchmark: {data}", "", f"Command: `{command}`", "",
+             f"Run {now} on {machine}.", "",
+             "| encoder | split | where it came from | pretraining epochs | pretraining wall (s) |",
+             "|---|---|---|---:|---:|"]
+    for key, p in result["provenance"].items():
+        m, split = key.split("/")
+        sec = "–" if p.get("pretrain_s") in (None, 0) else f"{p['pretrain_s']:.0f}"
+        lines.append(f"| {m} | {split} | {p['source']} | {p['epochs']} | {sec} |")
+    lines += ["", results_table(result["rows"]), ""]
+    return "\n".join(lines)
+
+
+def cli(argv: list[str]) -> int:
+    """``skelcl benchmark [--data synthetic | nucla PATH | ntu60 PATH | ntu120 PATH] [--quick]``."""
+    ap = argparse.ArgumentParser(prog="skelcl benchmark", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", nargs="+", default=["synthetic"], metavar=("NAME", "PATH"),
+                    help="synthetic (embedded), nucla PATH (the N-UCLA folder), ntu60 PATH / ntu120 PATH "
+                         "(a folder with the prepared xsub/ xview (xset/) subfolders)")
+    ap.add_argument("--splits", nargs="+", default=None, help="default: every split of the data")
+    ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    ap.add_argument("--quick", action="store_true",
+                    help="tiny stand-ins (1 pretraining epoch, 96 samples, 3 linear epochs): checks the pipeline")
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0], help="linear-evaluation seeds")
+    ap.add_argument("--select", nargs="+", default=["val", "best_test"], choices=("val", "best_test"))
+    ap.add_argument("--linear-epochs", type=int, default=None, help="override the protocols' epochs")
+    ap.add_argument("--runs", default="runs/benchmark", help="where pretraining runs go")
+    ap.add_argument("--retrain", action="store_true", help="ignore shipped checkpoints and earlier runs")
+    ap.add_argument("--out", default=None, help="markdown file (default: print only); a .json beside it")
+    args = ap.parse_args(argv)
+    data, root = args.data[0], (args.data[1] if len(args.data) > 1 else None)
+    if data not in DEFAULT_SPLITS:
+        ap.error(f"--data: expected one of {sorted(DEFAULT_SPLITS)}, got {data!r}")
+    if data != "synthetic" and not root:
+        ap.error(f"--data {data} needs a PATH (the dataset is read from where you keep it)")
+    if root and not os.path.isdir(root):
+        ap.error(f"--data {data} {root}: not a directory")
+    t0 = time.perf_counter()
+    result = run_benchmark(data, root, args.splits, args.methods, args.quick, tuple(args.seeds),
+                           tuple(args.select), args.runs, args.retrain, args.linear_epochs)
+    command = "skelcl benchmark " + " ".join(shlex.quote(a) for a in argv)
+    text = render(result, command, data) + f"\nTotal wall time: {time.perf_counter() - t0:.0f} s.\n"
+    print(text)
+    if args.out:
+        out = pathlib.Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        out.with_suffix(".json").write_text(json.dumps({"command": command, **result}, indent=2, default=float))
+        print(f"written: {out}", file=sys.stderr)
+    return 0

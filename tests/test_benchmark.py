@@ -1,0 +1,75 @@
+"""`skelcl benchmark`: config resolution, quick end-to-end run, checkpoint reuse, table output."""
+
+import json
+
+import pytest
+import torch
+
+from skelcl_lib import benchmark as B
+from skelcl_lib import checkpoints as C
+from skelcl_lib import train as T
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKELCL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("SKELCL_CHECKPOINTS", str(tmp_path / "ck"))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_method_config_names():
+    assert B.method_config("ascal", "synthetic", "xview")[0] == "ascal_synthetic"
+    assert "data.protocol=xview" in B.method_config("ascal", "synthetic", "xview")[1]
+    assert B.method_config("aimclr", "ntu60", "xsub", root="/d")[0] == "aimclr_ntu60_xsub_joint"
+    assert B.method_config("aimclr", "ntu60", "xsub", root="/d")[1] == ["data.root=/d/xsub"]
+    assert B.method_config("ascal", "ntu120", "xset")[0] == "ascal_ntu120_xset"
+    assert B.method_config("skeletonclr", "nucla", "xview", root="/u")[1][-1] == "data.root=/u"
+    for m in ("ascal", "skeletonclr", "aimclr"):           # every named config exists
+        for data, split in (("synthetic", "xsub"), ("nucla", "xview"), ("ntu60", "xview"), ("ntu120", "xset")):
+            T.config_path(B.method_config(m, data, split)[0])
+    with pytest.raises(ValueError, match="--data"):
+        B.method_config("ascal", "kinetics", "xsub")
+
+
+def test_quick_benchmark_end_to_end(tmp_path, capsys):
+    out = tmp_path / "bench.md"
+    rc = B.cli(["--quick", "--methods", "raw", "ascal", "--splits", "xsub", "--runs", str(tmp_path / "runs"),
+                "--out", str(out)])
+    assert rc == 0
+    text = out.read_text()
+    assert "Command: `skelcl benchmark --quick" in text
+    for needle in ("raw coordinates", "AS-CAL", "validation split (honest)", "best test epoch (official)",
+                   "kNN k=1", "kNN k=20", "probe (logistic)", "pretrained now (ascal_synthetic)"):
+        assert needle in text, needle
+    rows = json.loads(out.with_suffix(".json").read_text())["rows"]
+    assert {r["split"] for r in rows} == {"xsub"}
+    assert all(0.0 <= r["top1"] <= 1.0 for r in rows)
+    # a second call reuses the finished run instead of pretraining again
+    result = B.run_benchmark("synthetic", methods=("ascal",), splits=("xsub",), quick=True,
+                             runs=str(tmp_path / "runs"), select=("val",), log=lambda *a: None)
+    assert result["provenance"]["ascal/xsub"]["source"].startswith("earlier run")
+
+
+def test_shipped_checkpoint_is_used(tmp_path):
+    cfg = T.load_config("ascal_tiny")
+    run = T.pretrain(cfg, tmp_path / "tiny")
+    C.export(run, "ascal_tiny_xsub")
+    # a quick benchmark never uses shipped checkpoints; a normal one matches on data and split
+    cfg2 = T.load_config(*B.method_config("ascal", "synthetic", "xsub"))
+    assert B._matching_checkpoint("ascal", cfg2) is None            # tiny size != full size
+    cfg2["data"]["synthetic"] = {"size": "tiny"}
+    assert B._matching_checkpoint("ascal", cfg2) == "ascal_tiny_xsub"
+    cfg2["data"]["protocol"] = "xview"
+    assert B._matching_checkpoint("ascal", cfg2) is None
+
+
+def test_cli_rejects_missing_path(capsys):
+    with pytest.raises(SystemExit):
+        B.cli(["--data", "nucla"])
+    assert "needs a PATH" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        B.cli(["--data", "nucla", "/no/such/dir"])
+    assert "not a directory" in capsys.readouterr().err
