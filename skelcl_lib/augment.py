@@ -443,7 +443,8 @@ class ResizedTemporalCrop(Transform):
         w = (pos - lo)[:, None, :, None, None]
         lo = lo.long()
         hi = (lo + 1).clamp(max=t - 1)
-        return _take_frames(x, lo) * (1 - w) + _take_frames(x, hi) * w
+        out = _take_frames(x, lo) * (1 - w) + _take_frames(x, hi) * w
+        return torch.where(params["applied"][:, None, None, None, None], out, x)   # exact identity
 
     def _args(self):
         return {"scale": self.scale, "p": self.p}

@@ -10,8 +10,8 @@ For each split of the chosen data and each method it finds an encoder, in this o
 
 Then every encoder goes through the same protocols: the paper's linear evaluation with the
 epoch chosen on a validation split (honest) and with the best test epoch (official), cosine kNN
-(k = 1 and 20) and the scikit-learn logistic probe. The raw-coordinate baseline gets the probe
-and kNN on :func:`skelcl_lib.evaluate.raw_features`. The output (``--out``) is a markdown file:
+(k = 1 and 20) and the scikit-learn logistic probe. The raw-coordinate baseline gets the probe,
+AS-CAL's linear protocol and kNN on :func:`skelcl_lib.evaluate.raw_features`. The output (``--out``) is a markdown file:
 the command, machine, date, where each encoder came from, then the table.
 """
 
@@ -109,9 +109,11 @@ def encoder_for(method: str, data: str, split: str, root=None, quick=False, seed
 
 def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None, methods=METHODS,
                   quick: bool = False, seeds=(0,), select=("val", "best_test"), runs="runs/benchmark",
-                  retrain: bool = False, linear_epochs: int | None = None, log=print) -> dict:
-    """Evaluate ``methods`` on every split; returns {"rows": [...], "provenance": {...}}."""
-    from .evaluate import (evaluate_extractor, knn_accuracy, linear_probe, raw_features)
+                  retrain: bool = False, linear_epochs: int | None = None, untrained: bool = False,
+                  log=print) -> dict:
+    """Evaluate ``methods`` on every split; returns {"rows": [...], "provenance": {...}}.
+    ``untrained``: also evaluate each encoder at its random initialisation (what pretraining adds)."""
+    from .evaluate import evaluate_extractor, knn_accuracy, linear_evaluation, linear_probe, raw_features
     from .train import build_data, load_config
 
     splits = tuple(splits or DEFAULT_SPLITS[data])
@@ -124,13 +126,21 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
             if method == "raw":
                 # the same data as the methods see: the AS-CAL config's data section
                 name, overrides = method_config("ascal", data, split, root, quick, seeds[0])
-                train, test = build_data(load_config(name, overrides))
+                cfg = load_config(name, overrides)
+                cfg["data"]["preprocess"] = None        # raw_features does its own time normalisation
+                train, test = build_data(cfg)
                 ftr, fte = raw_features(train), raw_features(test)
                 dataset = getattr(train, "dataset", data)
                 base = {"method": "raw coordinates", "dataset": dataset, "split": split, "seed": 0, "top5": None}
                 acc = linear_probe(ftr, train.y, fte, test.y)
                 rows.append({**base, "protocol": "probe (logistic)", "top1": acc, "select": "none (fixed C=1)",
                              "wall_s": time.perf_counter() - t0, "settings": "spine-centred, 20 frames"})
+                for s in seeds:
+                    for sel in select:
+                        r = linear_evaluation(ftr, train.y, fte, test.y, protocol="ascal", select=sel,
+                                              seed=s, epochs=linear_epochs)
+                        rows.append({**base, "protocol": "linear (ascal)", "top1": r["top1"], "top5": r["top5"],
+                                     "select": sel, "seed": s, "wall_s": r["wall_s"], "settings": r["settings"]})
                 for k, v in knn_accuracy(ftr, train.y, fte, test.y, k=(1, 20)).items():
                     rows.append({**base, "protocol": f"kNN k={k}", "top1": v, "select": "none (no training)",
                                  "wall_s": 0.0, "settings": "cosine, L2-normalised"})
@@ -148,6 +158,17 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
                                              select=sel, knn_k=(1, 20), seed=s, epochs=linear_epochs,
                                              method=label, split=split)
                     rows += out["rows"]
+            if untrained:                       # the same encoder with its random initialisation
+                import torch
+
+                from .train import build_method, data_info
+                with torch.random.fork_rng(devices=[]):
+                    torch.manual_seed(int(config.get("seed") or 0))
+                    rand = build_method(config, data_info(train)).feature_extractor().eval()
+                out = evaluate_extractor(rand, train, test, protocols=("linear", "knn", "probe"),
+                                         linear_protocol=lin, select=select[0], knn_k=(1, 20), seed=seeds[0],
+                                         epochs=linear_epochs, method=f"{label} untrained", split=split)
+                rows += out["rows"]
             log(f"[benchmark] {method} {split}: {time.perf_counter() - t0:.0f} s")
     return {"rows": rows, "provenance": provenance}
 
@@ -188,6 +209,8 @@ def cli(argv: list[str]) -> int:
     ap.add_argument("--linear-epochs", type=int, default=None, help="override the protocols' epochs")
     ap.add_argument("--runs", default="runs/benchmark", help="where pretraining runs go")
     ap.add_argument("--retrain", action="store_true", help="ignore shipped checkpoints and earlier runs")
+    ap.add_argument("--untrained", action="store_true",
+                    help="also evaluate every encoder at its random initialisation (a baseline)")
     ap.add_argument("--out", default=None, help="markdown file (default: print only); a .json beside it")
     args = ap.parse_args(argv)
     data, root = args.data[0], (args.data[1] if len(args.data) > 1 else None)
@@ -199,7 +222,7 @@ def cli(argv: list[str]) -> int:
         ap.error(f"--data {data} {root}: not a directory")
     t0 = time.perf_counter()
     result = run_benchmark(data, root, args.splits, args.methods, args.quick, tuple(args.seeds),
-                           tuple(args.select), args.runs, args.retrain, args.linear_epochs)
+                           tuple(args.select), args.runs, args.retrain, args.linear_epochs, args.untrained)
     command = "skelcl benchmark " + " ".join(shlex.quote(a) for a in argv)
     text = render(result, command, data) + f"\nTotal wall time: {time.perf_counter() - t0:.0f} s.\n"
     print(text)

@@ -198,11 +198,31 @@ def load_pretrained(name: str, directory=None, verify: bool = True) -> tuple[nn.
     return extractor, e
 
 
+SPLIT_SUFFIXES = ("xsub", "xview", "xset")
+
+
+def config_for(name: str, overrides=()) -> tuple[str, list[str]]:
+    """(packaged config, overrides) that trains checkpoint ``name``: the config of that name, or
+    for ``<config>_<split>`` (the shipped naming, e.g. ``aimclr_synthetic_xview``) the config
+    with ``data.protocol=<split>``; streams are part of the config name (``aimclr_synthetic_bone``)."""
+    from .train import config_path
+
+    try:
+        config_path(name)
+        return name, list(overrides)
+    except FileNotFoundError:
+        base, _, split = name.rpartition("_")
+        if split in SPLIT_SUFFIXES and base:
+            config_path(base)                   # raises the listing error if this is unknown too
+            return base, [f"data.protocol={split}", *overrides]
+        raise
+
+
 def load_or_train(name: str, directory=None, allow_train: bool = True, overrides=(),
                   run_dir=None) -> tuple[nn.Module, dict]:
     """Load shipped checkpoint ``name``; if its file is absent or damaged, pretrain it.
 
-    The config comes from the manifest entry, or else from the packaged config ``name``
+    The config comes from the manifest entry, or else from :func:`config_for` ``(name)``
     (``overrides``: ``--set``-style strings, e.g. ``["train.epochs=2"]`` for a quick stand-in).
     Returns ``(extractor, entry)``; a freshly trained entry has ``"trained_now": True`` and the
     quick-probe accuracy it reached.
@@ -224,7 +244,7 @@ def load_or_train(name: str, directory=None, allow_train: bool = True, overrides
         for o in overrides:
             config = apply_override(config, o)
     else:
-        config = load_config(name, overrides)
+        config = load_config(*config_for(name, overrides))
     print(f"checkpoint {name!r}: {reason}; pretraining it now with config "
           f"{config.get('name')!r} ({config['train']['epochs']} epochs)")
     from .env import cache_dir

@@ -28,7 +28,7 @@ def all_transforms():
         A.Center(), A.Rotate(), A.Rotate(30, 1, symmetric=True), A.Shear(), A.Shear(0.5),
         A.TimeReverse(), A.TemporalCrop(), A.SpatialFlip(), A.GaussianNoise(),
         A.GaussianNoise(0.01, p=0.5), A.GaussianBlur(), A.GaussianBlur(normalize=True),
-        A.JointMask(), A.AxisMask(), A.AxisMask(p=0.5),
+        A.JointMask(), A.AxisMask(), A.AxisMask(p=0.5), A.ResizedTemporalCrop(), A.ResizedTemporalCrop(p=0.5),
         A.ascal_view(), A.aimclr_normal(), A.aimclr_extreme(), A.aimclr_extreme(aug_method="123456"),
     ]
 
@@ -435,3 +435,24 @@ def test_exercise_checkers_accept_solutions_and_reject_mistakes(capsys):
     assert nb02.check_crop_indices(crop)
     assert not nb02.check_crop_indices(lambda T, pad, start: list(range(T)))
     assert "transpose" in capsys.readouterr().out
+
+
+def test_resized_temporal_crop_is_a_window_resampled_to_t():
+    t = 20
+    ramp = torch.arange(t, dtype=torch.float32).view(1, 1, t, 1, 1).expand(6, 3, t, 25, 2).contiguous()
+    crop = A.ResizedTemporalCrop((0.5, 0.8))
+    out, p = crop(ramp, generator=gen(1), return_params=True)
+    assert out.shape == ramp.shape
+    frames = out[:, 0, :, 0, 0]                            # the source position of each output frame
+    span = frames[:, -1] - frames[:, 0]
+    assert torch.allclose(span, p["ratio"] * (t - 1), atol=1e-4)
+    assert ((p["ratio"] >= 0.5) & (p["ratio"] <= 0.8)).all()
+    assert (frames[:, 0] >= 0).all() and (frames[:, -1] <= t - 1 + 1e-4).all()
+    steps = frames[:, 1:] - frames[:, :-1]                 # evenly spaced: a linear resampling
+    assert torch.allclose(steps, (span / (t - 1))[:, None].expand_as(steps), atol=1e-4)
+    # p = 0 and ratio 1 are the identity
+    assert torch.equal(A.ResizedTemporalCrop(p=0.0)(ramp, generator=gen(2)), ramp)
+    assert torch.allclose(A.ResizedTemporalCrop((1.0, 1.0))(ramp, generator=gen(2)), ramp)
+    with pytest.raises(ValueError, match="scale"):
+        A.ResizedTemporalCrop((0.0, 1.0))
+    assert "ResizedTemporalCrop" in repr(A.ascal_view("subtract_resizeCrop"))

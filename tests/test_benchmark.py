@@ -36,13 +36,14 @@ def test_method_config_names():
 
 def test_quick_benchmark_end_to_end(tmp_path, capsys):
     out = tmp_path / "bench.md"
-    rc = B.cli(["--quick", "--methods", "raw", "ascal", "--splits", "xsub", "--runs", str(tmp_path / "runs"),
+    rc = B.cli(["--quick", "--untrained", "--methods", "raw", "ascal", "--splits", "xsub", "--runs", str(tmp_path / "runs"),
                 "--out", str(out)])
     assert rc == 0
     text = out.read_text()
     assert "Command: `skelcl benchmark --quick" in text
     for needle in ("raw coordinates", "AS-CAL", "validation split (honest)", "best test epoch (official)",
-                   "kNN k=1", "kNN k=20", "probe (logistic)", "pretrained now (ascal_synthetic)"):
+                   "kNN k=1", "kNN k=20", "probe (logistic)", "pretrained now (ascal_synthetic)",
+                   "AS-CAL untrained", "linear (ascal)"):
         assert needle in text, needle
     rows = json.loads(out.with_suffix(".json").read_text())["rows"]
     assert {r["split"] for r in rows} == {"xsub"}

@@ -103,3 +103,12 @@ def test_shipped_checkpoint_reproduces_its_accuracy(name, tmp_path, monkeypatch)
     for key, recorded in e["accuracy"].items():
         if key.startswith(("linear", "knn")):
             assert got[key] == pytest.approx(recorded, abs=0.005), f"{name}: {key}"
+
+
+def test_config_for_shipped_names():
+    assert C.config_for("ascal_synthetic") == ("ascal_synthetic", [])
+    assert C.config_for("aimclr_synthetic_xview", ["train.epochs=1"]) == (
+        "aimclr_synthetic", ["data.protocol=xview", "train.epochs=1"])
+    assert C.config_for("aimclr_synthetic_bone_xsub")[0] == "aimclr_synthetic_bone"
+    with pytest.raises(FileNotFoundError, match="not a packaged config"):
+        C.config_for("nothing_xsub")

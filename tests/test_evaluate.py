@@ -347,3 +347,18 @@ def test_eval_mode_training_keeps_recurrent_layers_trainable_on_cudnn():
     assert not model[1].training and not model[2].training
     ev._set_mode(model, train_mode=True)
     assert all(m.training for m in model)
+
+
+def test_select_last_touches_the_test_set_once():
+    rng = np.random.default_rng(0)
+    ftr, fte = rng.normal(size=(60, 8)).astype(np.float32), rng.normal(size=(30, 8)).astype(np.float32)
+    ytr, yte = rng.integers(0, 3, 60), rng.integers(0, 3, 30)
+    r = ev.linear_evaluation(ftr, ytr, fte, yte, protocol="aimclr", select="last", epochs=4)
+    assert r["best_epoch"] == 4 and r["val_top1"] is None
+    assert not any("test_top1" in h or "val_top1" in h for h in r["history"])
+    full = ev.linear_evaluation(ftr, ytr, fte, yte, protocol="aimclr", select="best_test", epochs=4)
+    assert r["top1"] == pytest.approx(full["last_top1"])          # same training, same last epoch
+    with pytest.raises(ValueError, match="select='last'"):
+        ev.linear_evaluation(ftr[:5], ytr[:5], fte, yte, select="val", epochs=1)
+    assert "last epoch (fixed schedule, honest)" in ev.results_table(
+        [{"protocol": "x", "top1": 0.5, "select": "last"}])

@@ -65,6 +65,23 @@ def ascal_augmentation(strategy="subtract_randomFlip_shear", joint: int = 1, **o
     return ascal_view(strategy, joint=joint, **options)
 
 
+def make_ascal_head(kind: str | None, in_dim: int, out_dim: int = 512) -> nn.Module | None:
+    """The official optional head: None, "linear" or "mlp" (H → H → ReLU → out), N(0, 0.01) weights."""
+    if kind in (None, False, "none"):
+        return None
+    if kind == "linear":
+        head = nn.Sequential(nn.Linear(in_dim, out_dim))
+    elif kind == "mlp":
+        head = nn.Sequential(nn.Linear(in_dim, in_dim), nn.ReLU(inplace=True), nn.Linear(in_dim, out_dim))
+    else:
+        raise ValueError(f"ASCAL head: expected None, 'linear' or 'mlp', got {kind!r}")
+    for m in head:
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0.0, 0.01)
+            nn.init.zeros_(m.bias)
+    return head
+
+
 class ASCAL(nn.Module):
     """AS-CAL with the paper's symbols: K (queue size), alpha (momentum α), tau (temperature τ).
 
@@ -76,6 +93,9 @@ class ASCAL(nn.Module):
     augmentation: the query view's strategy string (default centre → reverse → shear) or a
     callable ``t(x, generator=g)``; key_augmentation: the key view's (None: the same, as released).
     blur_normalize, rotate_symmetric: the named fixes of METHODS.md §9 for those transforms.
+    head: the official optional projection head (``--head``, off by default, METHODS.md §4.2):
+    None, "linear" (Linear(H, 512)) or "mlp" (Linear(H, H) → ReLU → Linear(H, 512)), weights
+    N(0, 0.01); the loss acts on its output, evaluation still uses the CAE (the head is dropped).
     """
 
     def __init__(self, input_size: int, hidden_size: int = 256, num_layers: int = 1,
@@ -84,14 +104,17 @@ class ASCAL(nn.Module):
                  l2_normalize: bool = False, skip_warmup_epoch: bool = False,
                  augmentation="subtract_randomFlip_shear", key_augmentation=None,
                  blur_normalize: bool = False, rotate_symmetric: bool = False,
-                 pooling: str = "mean"):
+                 pooling: str = "mean", head: str | None = None, head_dim: int = 512):
         super().__init__()
         self.alpha, self.tau = float(alpha), float(tau)
         self.selected_frames = int(selected_frames)
         self.l2_normalize, self.skip_warmup_epoch = bool(l2_normalize), bool(skip_warmup_epoch)
         self.encoder_q = LSTMEncoder(input_size, hidden_size, num_layers, pooling=pooling)
         self.encoder_k = make_key_encoder(self.encoder_q).eval()    # exact copy, no gradient
-        self.queue = KeyQueue(K, self.encoder_q.out_dim, init="uniform")
+        self.head_q = make_ascal_head(head, self.encoder_q.out_dim, head_dim)
+        self.head_k = None if self.head_q is None else make_key_encoder(self.head_q)
+        out_dim = self.encoder_q.out_dim if self.head_q is None else head_dim
+        self.queue = KeyQueue(K, out_dim, init="uniform")
         opts = dict(joint=center_joint, blur_normalize=blur_normalize, rotate_symmetric=rotate_symmetric)
         self.view_q = ascal_augmentation(augmentation, **opts)
         self.view_k = ascal_augmentation(augmentation if key_augmentation is None else key_augmentation, **opts)
@@ -118,6 +141,10 @@ class ASCAL(nn.Module):
             q = self.encoder_q(x_q)                     # CAE, (N, D)
             with torch.no_grad():
                 k = self.encoder_k(x_k)                 # k₊, (N, D)
+                if self.head_k is not None:
+                    k = self.head_k(k)
+            if self.head_q is not None:                 # optional head (off in the released setting)
+                q = self.head_q(q)
             # official quirk: raw dot products, no L2 normalisation; l2_normalize=True normalises
             if self.l2_normalize:
                 q, k = F.normalize(q, dim=1), F.normalize(k, dim=1)
@@ -132,6 +159,8 @@ class ASCAL(nn.Module):
     def after_optimizer_step(self) -> None:
         """θ_k ← α·θ_k + (1 − α)·θ_q, after every optimiser step (never in the warm-up epoch)."""
         momentum_update(self.encoder_k, self.encoder_q, self.alpha)
+        if self.head_q is not None:
+            momentum_update(self.head_k, self.head_q, self.alpha)
 
     def feature_extractor(self) -> nn.Module:
         """Raw (N, 3, T, V, M) -> CAE of the *query* encoder (METHODS.md §8.14), (N, D)."""
