@@ -164,3 +164,28 @@ def test_asymmetric_strategies_and_builder():
     assert built.encoder_q.input_size == 60 and built.queue.K == 500        # K auto: N_train // 2
     fixed = build_ascal({"model": {"hidden_size": 8, "K": 64}}, info)
     assert fixed.queue.K == 64
+
+
+def test_optional_head_is_trained_but_not_evaluated():
+    torch.manual_seed(0)
+    m = _small(head="mlp", head_dim=12, skip_warmup_epoch=True)
+    assert m.queue.queue.shape == (24, 12)
+    lin = m.head_q[0]
+    assert lin.weight.std().item() == pytest.approx(0.01, rel=0.2) and lin.bias.abs().sum() == 0
+    assert all(not p.requires_grad for p in m.head_k.parameters())
+    assert torch.equal(m.head_k[0].weight, m.head_q[0].weight)          # exact copy at the start
+    m.on_epoch_start(2)
+    x, y = _batch()
+    opt = torch.optim.SGD([p for p in m.parameters() if p.requires_grad], lr=0.1)
+    loss, _ = m.training_step((x, y))
+    loss.backward()
+    assert m.head_q[0].weight.grad is not None
+    opt.step()
+    before = m.head_k[0].weight.clone()
+    m.after_optimizer_step()
+    want = 0.999 * before + 0.001 * m.head_q[0].weight
+    assert torch.allclose(m.head_k[0].weight, want, atol=1e-7)
+    assert m.feature_extractor()(x).shape == (8, 16)                   # the CAE, not the head
+    with pytest.raises(ValueError, match="head"):
+        _small(head="deep")
+    assert _small(head="linear").head_q[0].out_features == 512
