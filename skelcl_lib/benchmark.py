@@ -35,16 +35,19 @@ DEFAULT_SPLITS = {"synthetic": ("xsub", "xview"), "nucla": ("xview",), "ntu60": 
 
 
 def method_config(method: str, data: str, split: str, root: str | None = None, quick: bool = False,
-                  seed: int = 0) -> tuple[str, list[str]]:
-    """(packaged config name, overrides) that pretrains ``method`` on ``data``/``split``."""
+                  seed: int = 0, stream: str = "joint") -> tuple[str, list[str]]:
+    """(packaged config name, overrides) that pretrains ``method`` (``stream``) on ``data``/``split``."""
+    if stream != "joint" and method == "ascal":
+        raise ValueError("method_config: AS-CAL has no motion/bone streams")
     if data == "synthetic":
-        name = f"{method}_synthetic"
+        name = f"{method}_synthetic" + ("" if stream == "joint" else f"_{stream}")
         overrides = [f"data.protocol={split}", f"data.seed={seed}"]
     elif data == "nucla":
         name = f"{method}_nucla"
         overrides = [f"data.protocol={split}"] + ([f"data.root={root}"] if root else [])
+        overrides += [] if stream == "joint" else [f"model.stream={stream}"]
     elif data in ("ntu60", "ntu120"):
-        name = f"ascal_{data}_{split}" if method == "ascal" else f"{method}_{data}_{split}_joint"
+        name = f"ascal_{data}_{split}" if method == "ascal" else f"{method}_{data}_{split}_{stream}"
         overrides = [f"data.root={os.path.join(root, split)}"] if root else []
     else:
         raise ValueError(f"--data: expected synthetic, nucla or ntu60/ntu120, got {data!r}")
@@ -66,11 +69,12 @@ def _matching_checkpoint(method: str, config: dict) -> str | None:
     from .checkpoints import available, read_manifest
 
     d = config["data"]
+    stream = (config.get("model") or {}).get("stream", "joint")
     entries = read_manifest()["entries"]
     for name in available():
         e = entries[name]
         ed = e["data"]
-        if (e["method"] == method and e.get("stream", "joint") == "joint" and ed["source"] == d.get("source")
+        if (e["method"] == method and e.get("stream", "joint") == stream and ed["source"] == d.get("source")
                 and ed["protocol"] == d.get("protocol") and ed.get("seed", 0) == d.get("seed", 0)
                 and (ed.get("size") or "full") == ((d.get("synthetic") or {}).get("size") or "full")):
             return name
@@ -78,12 +82,12 @@ def _matching_checkpoint(method: str, config: dict) -> str | None:
 
 
 def encoder_for(method: str, data: str, split: str, root=None, quick=False, seed=0, runs="runs/benchmark",
-                retrain=False, log=print):
+                retrain=False, log=print, stream: str = "joint"):
     """(extractor, config, provenance dict) for one method on one split (see the module doc)."""
     from .checkpoints import load_pretrained
     from .train import load_checkpoint, load_config, pretrain
 
-    name, overrides = method_config(method, data, split, root, quick, seed)
+    name, overrides = method_config(method, data, split, root, quick, seed, stream)
     config = load_config(name, overrides)
     if not retrain and not quick:
         ck = _matching_checkpoint(method, config)
@@ -92,7 +96,8 @@ def encoder_for(method: str, data: str, split: str, root=None, quick=False, seed
             return extractor, entry["config"], {"source": f"shipped checkpoint {ck}",
                                                 "epochs": entry["epochs"],
                                                 "pretrain_s": entry.get("train_seconds")}
-    run_dir = pathlib.Path(runs) / f"{method}_{data}_{split}{'_quick' if quick else ''}"
+    tag = "" if stream == "joint" else f"_{stream}"
+    run_dir = pathlib.Path(runs) / f"{method}{tag}_{data}_{split}{'_quick' if quick else ''}"
     ckpt = run_dir / "checkpoint_last.pt"
     done = ckpt.exists() and (run_dir / "probe.json").exists()
     if retrain or not done:
@@ -110,9 +115,10 @@ def encoder_for(method: str, data: str, split: str, root=None, quick=False, seed
 def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None, methods=METHODS,
                   quick: bool = False, seeds=(0,), select=("val", "best_test"), runs="runs/benchmark",
                   retrain: bool = False, linear_epochs: int | None = None, untrained: bool = False,
-                  log=print) -> dict:
+                  ensemble: bool = False, log=print) -> dict:
     """Evaluate ``methods`` on every split; returns {"rows": [...], "provenance": {...}}.
-    ``untrained``: also evaluate each encoder at its random initialisation (what pretraining adds)."""
+    ``untrained``: also evaluate each encoder at its random initialisation (what pretraining adds).
+    ``ensemble``: for AimCLR also the motion and bone streams and the 3-stream fusion."""
     from .evaluate import evaluate_extractor, knn_accuracy, linear_evaluation, linear_probe, raw_features
     from .train import build_data, load_config
 
@@ -158,6 +164,9 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
                                              select=sel, knn_k=(1, 20), seed=s, epochs=linear_epochs,
                                              method=label, split=split)
                     rows += out["rows"]
+            if ensemble and method == "aimclr":
+                rows += _ensemble_rows(extractor, config, train, test, data, split, root, quick, seeds, select,
+                                       runs, retrain, linear_epochs, provenance, log)
             if untrained:                       # the same encoder with its random initialisation
                 import torch
 
@@ -171,6 +180,46 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
                 rows += out["rows"]
             log(f"[benchmark] {method} {split}: {time.perf_counter() - t0:.0f} s")
     return {"rows": rows, "provenance": provenance}
+
+
+def _ensemble_rows(joint_extractor, joint_config, train, test, data, split, root, quick, seeds, select,
+                   runs, retrain, linear_epochs, provenance, log) -> list[dict]:
+    """AimCLR motion and bone streams (linear, both selections) and the 0.6/0.6/0.4 logit fusion.
+
+    Each stream's linear classifier is trained on its own frozen features with the AimCLR
+    protocol; the fused prediction is argmax Σ_s w_s · logits_s of the test logits at each
+    stream's reported epoch (best test epoch, or the validation-selected one)."""
+    from .evaluate import FUSION_WEIGHTS, ensemble, extract_features, linear_evaluation, topk_accuracy
+    from .train import build_data
+
+    rows, logits = [], {}
+    extractors = {"joint": (joint_extractor, joint_config)}
+    for stream in ("motion", "bone"):
+        ex, cfg, prov = encoder_for("aimclr", data, split, root, quick, seeds[0], runs, retrain, log, stream)
+        provenance[f"aimclr-{stream}/{split}"] = prov
+        extractors[stream] = (ex, cfg)
+    for stream, (ex, cfg) in extractors.items():
+        tr, te = build_data(cfg) if stream != "joint" else (train, test)
+        ftr, fte = extract_features(ex, tr), extract_features(ex, te)
+        for s in seeds:
+            for sel in select:
+                r = linear_evaluation(ftr, tr.y, fte, te.y, protocol="aimclr", select=sel, seed=s,
+                                      epochs=linear_epochs)
+                logits[(stream, s, sel)] = r["logits"]
+                if stream != "joint":           # the joint rows come from the main loop
+                    rows.append({"method": f"AimCLR ({stream})", "dataset": getattr(te, "dataset", data),
+                                 "split": split, "protocol": "linear (aimclr)", "top1": r["top1"],
+                                 "top5": r["top5"], "select": sel, "seed": s, "wall_s": r["wall_s"],
+                                 "settings": r["settings"]})
+    for s in seeds:
+        for sel in select:
+            fused = ensemble({st: logits[(st, s, sel)] for st in extractors})
+            acc = topk_accuracy(fused, test.y, (1, 5))
+            w = ", ".join(f"{st} {FUSION_WEIGHTS[st]}" for st in extractors)
+            rows.append({"method": "AimCLR 3-stream", "dataset": getattr(test, "dataset", data), "split": split,
+                         "protocol": "linear (aimclr), fused logits", "top1": acc[1], "top5": acc[5],
+                         "select": sel, "seed": s, "wall_s": 0.0, "settings": f"weights {w}"})
+    return rows
 
 
 def render(result: dict, command: str, data: str) -> str:
@@ -209,6 +258,8 @@ def cli(argv: list[str]) -> int:
     ap.add_argument("--linear-epochs", type=int, default=None, help="override the protocols' epochs")
     ap.add_argument("--runs", default="runs/benchmark", help="where pretraining runs go")
     ap.add_argument("--retrain", action="store_true", help="ignore shipped checkpoints and earlier runs")
+    ap.add_argument("--ensemble", action="store_true",
+                    help="AimCLR: also the motion and bone streams and the 3-stream fusion (0.6/0.6/0.4)")
     ap.add_argument("--untrained", action="store_true",
                     help="also evaluate every encoder at its random initialisation (a baseline)")
     ap.add_argument("--out", default=None, help="markdown file (default: print only); a .json beside it")
@@ -222,7 +273,8 @@ def cli(argv: list[str]) -> int:
         ap.error(f"--data {data} {root}: not a directory")
     t0 = time.perf_counter()
     result = run_benchmark(data, root, args.splits, args.methods, args.quick, tuple(args.seeds),
-                           tuple(args.select), args.runs, args.retrain, args.linear_epochs, args.untrained)
+                           tuple(args.select), args.runs, args.retrain, args.linear_epochs, args.untrained,
+                           args.ensemble)
     command = "skelcl benchmark " + " ".join(shlex.quote(a) for a in argv)
     text = render(result, command, data) + f"\nTotal wall time: {time.perf_counter() - t0:.0f} s.\n"
     print(text)

@@ -74,3 +74,17 @@ def test_cli_rejects_missing_path(capsys):
     with pytest.raises(SystemExit):
         B.cli(["--data", "nucla", "/no/such/dir"])
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_quick_aimclr_three_stream_ensemble(tmp_path):
+    result = B.run_benchmark("synthetic", methods=("aimclr",), splits=("xsub",), quick=True, ensemble=True,
+                             runs=str(tmp_path / "runs"), select=("val",), log=lambda *a: None)
+    methods = {r["method"] for r in result["rows"]}
+    assert {"AimCLR", "AimCLR (motion)", "AimCLR (bone)", "AimCLR 3-stream"} <= methods
+    assert set(result["provenance"]) == {"aimclr/xsub", "aimclr-motion/xsub", "aimclr-bone/xsub"}
+    fused = [r for r in result["rows"] if r["method"] == "AimCLR 3-stream"]
+    assert len(fused) == 1 and "joint 0.6, motion 0.4, bone 0.6" in fused[0]["settings"]
+    assert B.method_config("aimclr", "synthetic", "xsub", stream="bone")[0] == "aimclr_synthetic_bone"
+    assert "model.stream=motion" in B.method_config("aimclr", "nucla", "xview", stream="motion")[1]
+    with pytest.raises(ValueError, match="streams"):
+        B.method_config("ascal", "synthetic", "xsub", stream="bone")
