@@ -102,6 +102,11 @@ def _take_frames(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
 
 # --------------------------------------------------------------------------- base classes
 
+# On the CPU a transform that fires on some samples only runs on those (cheaper); on CUDA/MPS it
+# runs on all and selects, which avoids synchronising with the host. Tests flip this to check
+# that both paths give the same result.
+SUBSET_ON_CPU = True
+
 def _draw_and_apply(t, x, generator, return_params):
     """``t(x)`` for a Transform or a Compose; a single sample (C, T, V, M) is a batch of one."""
     single = isinstance(x, torch.Tensor) and x.ndim == 4
@@ -140,7 +145,14 @@ class Transform:
         """Apply the drawn parameters; deterministic."""
         _check_batch(x, type(self).__name__)
         applied = params["applied"]
-        if self._gates_itself or bool(applied.all()):
+        if self._gates_itself:
+            return self._apply(x, params)
+        if x.device.type != "cpu" or not SUBSET_ON_CPU:
+            # on an accelerator: no host sync (no bool() of a device tensor); transform every
+            # sample and keep the originals where the coin said no
+            keep = applied.view(-1, *([1] * (x.ndim - 1)))
+            return torch.where(keep, self._apply(x, params), x)
+        if bool(applied.all()):
             return self._apply(x, params)
         if not bool(applied.any()):
             return x

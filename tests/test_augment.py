@@ -456,3 +456,15 @@ def test_resized_temporal_crop_is_a_window_resampled_to_t():
     with pytest.raises(ValueError, match="scale"):
         A.ResizedTemporalCrop((0.0, 1.0))
     assert "ResizedTemporalCrop" in repr(A.ascal_view("subtract_resizeCrop"))
+
+
+@pytest.mark.parametrize("t", ALL, ids=IDS)
+def test_sync_free_path_equals_the_subset_path(t, monkeypatch):
+    """The accelerator path (transform all, select with the coin) gives the same views as the CPU
+    path (transform only the samples that fire), from the same parameters."""
+    x = batch(5, n=12)
+    params = t.sample_params(x, gen(7))
+    want = t.apply(x, params)
+    monkeypatch.setattr(A, "SUBSET_ON_CPU", False)
+    got = t.apply(x, params)
+    assert torch.allclose(got, want, atol=1e-6)
