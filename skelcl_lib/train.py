@@ -410,19 +410,20 @@ def fit(method: nn.Module, train, config: dict, run_dir=None, resume: bool = Fal
                 scaler.scale(loss).backward()
                 if tc["grad_clip"]:
                     scaler.unscale_(optimizer)
-                    logs["grad_norm"] = float(nn.utils.clip_grad_norm_(params, tc["grad_clip"]))
+                    logs["grad_norm"] = nn.utils.clip_grad_norm_(params, tc["grad_clip"]).detach()
                 scaler.step(optimizer)
                 scaler.update()
                 method.after_optimizer_step()
                 updates += 1
+            # logs stay device tensors until the end of the epoch: no host sync per step on a GPU
             for k, v in logs.items():
-                sums[k] = sums.get(k, 0.0) + float(v)
+                sums[k] = sums.get(k, 0.0) + (v.detach().float() if torch.is_tensor(v) else float(v))
             steps, seen = steps + 1, seen + len(batch[0])
-            if hasattr(bar, "set_postfix"):
-                bar.set_postfix(loss=f"{logs.get('loss', float('nan')):.4f}",
+            if hasattr(bar, "set_postfix") and (device.type == "cpu" or steps % 25 == 1):
+                bar.set_postfix(loss=f"{float(logs.get('loss', float('nan'))):.4f}",
                                 samples_s=f"{seen / max(time.time() - t0, 1e-9):.0f}")
         seconds = time.time() - t0
-        row = {"epoch": epoch, "lr": lr, **{k: v / max(steps, 1) for k, v in sums.items()},
+        row = {"epoch": epoch, "lr": lr, **{k: float(v) / max(steps, 1) for k, v in sums.items()},
                "optimizer_steps": updates,
                "seconds": round(seconds, 3), "samples_per_s": round(seen * world / max(seconds, 1e-9), 1)}
         if writer:

@@ -83,9 +83,11 @@ def test_build_data_sources_synthetic_stgcn_and_frame50(tmp_path):
     from skelcl_lib.data.formats import save_stgcn
     from skelcl_lib.data.synthetic import make_synthetic
 
-    cfg = T.load_config("ascal_tiny", ["data.max_train=20", "data.max_test=10"])
+    cfg = T.load_config("ascal_tiny", ["data.max_train=20", "data.max_test=10", "data.preprocess=null"])
     train, test = T.build_data(cfg)
     assert train.x.shape == (20, 3, 150, 25, 2) and len(test) == 10
+    f50, _ = T.build_data(T.load_config("ascal_tiny", ["data.max_train=20", "data.max_test=10"]))
+    assert f50.x.shape == (20, 3, 50, 25, 2)                  # the ascal_synthetic family reads frame50
     save_stgcn(tmp_path, make_synthetic(seed=0, size="tiny"), protocols=["xsub"])
     cfg = T.load_config("ascal_ntu60_xsub", [f"data.root={tmp_path / 'xsub'}"])
     train2, test2 = T.build_data(cfg)

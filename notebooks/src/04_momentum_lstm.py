@@ -246,7 +246,7 @@ def run(alpha, steps=STEPS, batch=32, seed=0):
             now = F.normalize(m.encoder_k(probe), dim=1)
         consistency.append((now * prev).sum(1).mean().item())
         prev = now
-        losses.append(logs["loss"])
+        losses.append(float(logs["loss"]))
     return losses, consistency
 
 

@@ -150,8 +150,8 @@ class ASCAL(nn.Module):
                 q, k = F.normalize(q, dim=1), F.normalize(k, dim=1)
             loss = info_nce(q, k, self.queue.snapshot(), self.tau)
         self.queue.enqueue(k)                           # current keys are never their own negatives
-        logs = {"loss": float(loss.detach()), "q_norm": float(q.detach().norm(dim=1).mean()),
-                "k_norm": float(k.norm(dim=1).mean())}
+        logs = {"loss": loss.detach(), "q_norm": q.detach().norm(dim=1).mean(),
+                "k_norm": k.norm(dim=1).mean()}             # tensors: the loop syncs once per epoch
         if self.forward_only:                           # official warm-up; skip_warmup_epoch=True trains
             return None, logs                           # the loop skips backward, step and EMA
         return loss, logs

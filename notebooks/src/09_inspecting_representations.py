@@ -1,0 +1,437 @@
+# %% [markdown]
+# # 09 · Inspecting representations: t-SNE, kNN, and how we score an encoder
+#
+# **Learning objectives.** After this notebook you can
+#
+# 1. load the course's shipped encoders (AS-CAL, SkeletonCLR, AimCLR, pretrained on the embedded
+#    dataset) and extract frozen features with them;
+# 2. explore a representation interactively: a t-SNE map coloured by class, subject or camera
+#    view, and a kNN retrieval explorer that shows the neighbours of a query as skeletons;
+# 3. compare the four ways the field scores an encoder (linear evaluation, kNN, semi-supervised
+#    fine-tuning with 1 % / 10 % of the labels, full fine-tuning) and say what each one measures;
+# 4. measure the gap between the official "best epoch on the test set" number and an honest,
+#    validation-selected one.
+#
+# Library parts: `skelcl_lib.checkpoints` (`load_or_train`, `read_manifest`),
+# `skelcl_lib.evaluate` (`extract_features`, `raw_features`, `linear_evaluation`, `knn_accuracy`,
+# `semi_supervised`, `finetune`, `per_class_accuracy`, `results_table`) and the explorers in
+# `skelcl_lib.widgets` (`tsne_explorer`, `knn_explorer`).
+#
+# **Where the encoders come from.** `data/checkpoints/` holds small frozen encoders trained with
+# the `*_synthetic` configs (the manifest records config, epochs, checksum and accuracy).
+# `load_or_train` loads them; only if a file is missing does it retrain (in smoke mode, a tiny
+# stand-in). Nothing here makes you wait for a long CPU run.
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from IPython.display import Markdown, display
+
+from skelcl_lib.checkpoints import load_or_train, read_manifest
+from skelcl_lib.env import seed_everything, smoke_mode
+from skelcl_lib.evaluate import (extract_features, finetune, knn_accuracy, knn_predict, linear_evaluation,
+                                 per_class_accuracy, raw_features, results_table, semi_supervised)
+from skelcl_lib.train import build_data
+from skelcl_lib.widgets import knn_explorer, tsne_explorer
+
+SMOKE = smoke_mode()
+seed_everything(0)
+torch.set_num_threads(2)
+SPLIT = "xsub"
+N_TRAIN, N_TEST = (120, 90) if SMOKE else (None, None)     # smoke: a slice of each part
+LINEAR_EPOCHS = 5 if SMOKE else None                        # None: each paper's protocol
+FT_EPOCHS = 1 if SMOKE else 10                              # fine-tuning epochs (ours, see below)
+SHIPPED = {"AS-CAL": f"ascal_synthetic_{SPLIT}", "SkeletonCLR": f"skeletonclr_synthetic_{SPLIT}",
+           "AimCLR": f"aimclr_synthetic_{SPLIT}"}
+# used only when a checkpoint file is missing: a short stand-in instead of the full recipe
+STAND_IN = ["train.epochs=2", "train.lr_milestones=[]", "train.progress=false", "data.synthetic.size=tiny"]
+
+# %% [markdown]
+# ## 1. The shipped encoders
+#
+# Each entry of the manifest says how its encoder was trained and what it scored when it was
+# exported (a quick probe: logistic regression and cosine kNN on frozen features of the test
+# split). A test in the repository reloads every file and reproduces those numbers.
+
+# %%
+encoders, entries = {}, {}
+for label, name in SHIPPED.items():
+    encoders[label], entries[label] = load_or_train(name, overrides=STAND_IN if SMOKE else ())
+manifest = read_manifest()["entries"]
+rows = ["| encoder | checkpoint | config | epochs | size (MB) | probe (%) | kNN-1 (%) |", "|---|---|---|---|---|---|---|"]
+for label, name in SHIPPED.items():
+    e = manifest.get(name)
+    if e is None:                                 # trained just now (file missing)
+        rows.append(f"| {label} | (trained now) | {entries[label]['config'].get('name')} | "
+                    f"{entries[label]['config']['train']['epochs']} | – | – | – |")
+        continue
+    a = e["accuracy"]
+    rows.append(f"| {label} | `{e['file']}` | {e['config_name']} | {e['epochs']} | {e['bytes'] / 1e6:.2f} | "
+                f"{100 * a['linear_probe']:.1f} | {100 * a['knn1']:.1f} |")
+display(Markdown("\n".join(rows)))
+
+# %% [markdown]
+# All three read the same input: AimCLR's frame50 clips (the valid frames resampled to 50).
+# We build the data once from the AS-CAL entry's config and keep the raw clips too, for the
+# raw-coordinate baseline (which does its own time normalisation).
+
+# %%
+config = entries["AS-CAL"]["config"]
+train, test = build_data(config)
+raw_train, raw_test = build_data({**config, "data": {**config["data"], "preprocess": None}})
+if SMOKE:
+    pick_tr = np.linspace(0, len(train) - 1, N_TRAIN).astype(int)
+    pick_te = np.linspace(0, len(test) - 1, N_TEST).astype(int)
+    train, raw_train = train.subset(pick_tr), raw_train.subset(pick_tr)
+    test, raw_test = test.subset(pick_te), raw_test.subset(pick_te)
+C = len(test.class_names)
+print(f"train {len(train)} clips, test {len(test)} clips, {C} classes, input {train.x.shape[1:]}")
+
+feats = {"raw coordinates": (raw_features(raw_train), raw_features(raw_test))}
+for label, ex in encoders.items():
+    feats[label] = (extract_features(ex, train), extract_features(ex, test))
+print({k: v[0].shape[1] for k, v in feats.items()})
+
+# %% [markdown]
+# A first picture before any classifier: for each representation, 1-NN accuracy on the test
+# clips and the share of test clips whose nearest training clip was recorded by the **same
+# camera**. A representation that groups clips by camera rather than by action shows a high
+# "same view" rate and a low accuracy.
+
+# %%
+knn1, same_view = {}, {}
+for label, (ftr, fte) in feats.items():
+    pred, idx, _ = knn_predict(ftr, train.y, fte, k=1)
+    knn1[label] = float((pred == test.y).mean())
+    same_view[label] = float((train.view[idx[:, 0]] == test.view).mean())
+fig, ax = plt.subplots(figsize=(7.5, 3))
+pos = np.arange(len(feats))
+ax.bar(pos - 0.2, [100 * knn1[k] for k in feats], 0.4, label="1-NN accuracy (same class)")
+ax.bar(pos + 0.2, [100 * same_view[k] for k in feats], 0.4, label="nearest clip from the same camera")
+ax.axhline(100 / 3, color="grey", lw=0.8, ls=":", label="chance of the same camera (1/3)")
+ax.set_xticks(pos, list(feats))
+ax.set_ylabel("% of test clips")
+ax.legend(fontsize=8)
+ax.set_title(f"what the nearest training clip shares with the query ({SPLIT})")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 2. The t-SNE explorer
+#
+# t-SNE places clips that are close in feature space close on the page (after a PCA to 50
+# dimensions; the result is cached). Use the controls: switch the method, pick a second method
+# to compare side by side, colour by class, subject or camera view, and choose a point to see
+# its clip animated with its label. Things to look for: tight clusters of one colour when
+# colouring by class; clusters that split by camera when colouring by view.
+
+# %%
+tsne = tsne_explorer({k: v[1] for k, v in feats.items()}, test, perplexity=10 if SMOKE else 30)
+tsne
+
+# %% [markdown]
+# The same maps as static figures, for the record (every method coloured by class, then by
+# camera view):
+
+# %%
+from skelcl_lib.widgets.tsne import tsne_embedding
+
+fig, axes = plt.subplots(2, len(feats), figsize=(3.2 * len(feats), 6.2))
+for j, (label, (_, fte)) in enumerate(feats.items()):
+    emb = tsne_embedding(fte, perplexity=10 if SMOKE else 30, seed=0)
+    for i, (attr, cmap) in enumerate((("y", "tab20"), ("view", "viridis"))):
+        ax = axes[i, j]
+        ax.scatter(emb[:, 0], emb[:, 1], c=getattr(test, attr), cmap=cmap, s=4)
+        ax.set_xticks([]), ax.set_yticks([])
+        ax.set_title(f"{label}\ncoloured by {'class' if attr == 'y' else 'camera'}", fontsize=9)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 3. The kNN explorer
+#
+# kNN evaluation needs no training at all: a test clip takes the majority label of its k most
+# similar training clips (cosine similarity of frozen features). The explorer shows a query,
+# its neighbours as skeletons with their labels and distances, the per-class accuracy and the
+# confusion matrix. Try a class the encoder finds hard and look at what the wrong neighbours
+# have in common with the query.
+
+# %%
+KNN_METHOD = "AimCLR"
+knn = knn_explorer(feats[KNN_METHOD][0], train, feats[KNN_METHOD][1], test, k=5)
+knn
+
+# %% [markdown]
+# ### Exercise 1: the kNN vote
+#
+# With k > 1 the neighbours vote. Write the vote the library uses: the class with the most votes
+# wins; on a tie, the tied class whose member is nearest (column 0 is the nearest neighbour).
+
+# %%
+from skelcl_lib.exercises.nb09 import check_knn_vote
+
+
+def knn_vote(neighbor_labels, num_classes):
+    """neighbor_labels: (Q, k) ints, nearest first -> (Q,) predicted classes."""
+    raise NotImplementedError  # your code here
+
+
+check_knn_vote(knn_vote)
+
+# %% [markdown]
+# <details><summary>Solution</summary>
+#
+# ```python
+# def knn_vote(neighbor_labels, num_classes):
+#     out = []
+#     for row in neighbor_labels:
+#         counts = np.bincount(row, minlength=num_classes)
+#         tied = np.flatnonzero(counts == counts.max())
+#         first = {c: list(row).index(c) for c in tied}      # rank of each tied class's nearest
+#         out.append(min(tied, key=first.get))
+#     return np.array(out)
+# ```
+# </details>
+
+# %%
+def knn_vote_solution(neighbor_labels, num_classes):
+    out = []
+    for row in neighbor_labels:
+        counts = np.bincount(row, minlength=num_classes)
+        tied = np.flatnonzero(counts == counts.max())
+        first = {c: list(row).index(c) for c in tied}
+        out.append(min(tied, key=first.get))
+    return np.array(out)
+
+
+check_knn_vote(knn_vote_solution)
+
+# %% [markdown]
+# Per class, kNN (k = 5) shows which actions each representation keeps together:
+
+# %%
+fig, ax = plt.subplots(figsize=(11, 3.4))
+width = 0.8 / len(feats)
+for j, (label, (ftr, fte)) in enumerate(feats.items()):
+    pred = knn_predict(ftr, train.y, fte, k=5)[0]
+    ax.bar(np.arange(C) + (j - (len(feats) - 1) / 2) * width, 100 * per_class_accuracy(pred, test.y, C),
+           width, label=label)
+ax.set_xticks(np.arange(C), test.class_names, rotation=45, ha="right", fontsize=8)
+ax.set_ylabel("kNN-5 accuracy (%)")
+ax.legend(fontsize=8, ncol=4)
+ax.set_title("per-class kNN accuracy")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 4. Linear evaluation: official vs honest
+#
+# The papers' main number trains a linear classifier on frozen features and reports its **best
+# test accuracy over the training epochs** (both official codes do this). Choosing the epoch on
+# the test set makes the number optimistic. The honest variant carves a validation split out
+# of the training set (10 %, class-stratified), chooses the epoch there and touches the test set
+# once. We run both, with each paper's protocol (AS-CAL: SGD lr 1.0 Nesterov, 90 epochs;
+# AimCLR/SkeletonCLR: lr 3.0, 100 epochs, ×0.1 at 80).
+
+# %%
+linear = {}
+for label, (ftr, fte) in feats.items():
+    proto = "ascal" if label in ("AS-CAL", "raw coordinates") else "aimclr"
+    linear[label] = {sel: linear_evaluation(ftr, train.y, fte, test.y, protocol=proto, select=sel,
+                                            epochs=LINEAR_EPOCHS, seed=0)
+                     for sel in ("best_test", "val")}
+rows = ["| features | best test epoch (official) | validation-selected (honest) | optimism (points) |",
+        "|---|---|---|---|"]
+for label, r in linear.items():
+    b, h = 100 * r["best_test"]["top1"], 100 * r["val"]["top1"]
+    rows.append(f"| {label} | {b:.1f} (epoch {r['best_test']['best_epoch']}) | {h:.1f} "
+                f"(epoch {r['val']['best_epoch']}) | {b - h:+.1f} |")
+display(Markdown("\n".join(rows)))
+
+# %% [markdown]
+# Where the two numbers come from: the official protocol watches the test curve and keeps its
+# maximum; the honest one watches the validation curve and reads the test set once, at the
+# validation maximum.
+
+# %%
+label = "AimCLR"
+hb, hv = linear[label]["best_test"]["history"], linear[label]["val"]["history"]
+fig, ax = plt.subplots(figsize=(7, 3.2))
+tb = [(r["epoch"], 100 * r["test_top1"]) for r in hb if "test_top1" in r]
+vb = [(r["epoch"], 100 * r["val_top1"]) for r in hv if "val_top1" in r]
+ax.plot(*zip(*tb), "o-", ms=3, label="test accuracy, every evaluation (official run)")
+ax.plot(*zip(*vb), "s-", ms=3, label="validation accuracy (honest run)")
+ax.axhline(100 * linear[label]["best_test"]["top1"], color="C0", ls=":", lw=1, label="reported: best test")
+ax.axhline(100 * linear[label]["val"]["top1"], color="C1", ls="--", lw=1, label="reported: test at best val")
+ax.set_xlabel("linear-classifier epoch")
+ax.set_ylabel("top-1 (%)")
+ax.set_title(f"{label}: two ways to pick the epoch")
+ax.legend(fontsize=7)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ### Exercise 2: the honest number
+#
+# Given a validation curve and a test curve (one value per epoch, epochs counted from 1), return
+# the number an honest protocol reports and its epoch (earliest on ties).
+
+# %%
+from skelcl_lib.exercises.nb09 import check_honest_number
+
+
+def honest_number(val_curve, test_curve):
+    raise NotImplementedError  # your code here
+
+
+check_honest_number(honest_number)
+
+# %% [markdown]
+# <details><summary>Solution</summary>
+#
+# ```python
+# def honest_number(val_curve, test_curve):
+#     i = int(np.argmax(val_curve))          # argmax returns the first maximum
+#     return test_curve[i], i + 1
+# ```
+# </details>
+
+# %%
+def honest_number_solution(val_curve, test_curve):
+    i = int(np.argmax(val_curve))
+    return test_curve[i], i + 1
+
+
+check_honest_number(honest_number_solution)
+
+# %% [markdown]
+# ## 5. Few labels: semi-supervised and full fine-tuning
+#
+# Linear evaluation and kNN freeze the encoder. The other two protocols train it:
+#
+# - **semi-supervised** (1 % and 10 % of the training labels, class-balanced, AimCLR's
+#   `Feeder_semi`): encoder + a new linear layer fine-tuned on the labelled subset only;
+# - **fine-tuning**: the same with every label.
+#
+# No public config gives AimCLR's fine-tuning schedule (METHODS.md §8 pitfall 2); the library's
+# settings are SGD Nesterov lr 0.01, wd 1e-4, gradient-norm clip 2. Here we fine-tune the
+# AS-CAL LSTM for a few epochs (ST-GCN fine-tuning is too slow for a 2-core CPU in a notebook;
+# `skelcl evaluate --protocol semi1 semi10 finetune` runs it anywhere).
+#
+# ### Exercise 3: the label budget
+#
+# How many labelled clips does each class get at 10 %? Return `{class: count}` with
+# `max(1, round(fraction · n_c))` per class (check it, then compare with the library below).
+
+# %%
+from skelcl_lib.exercises.nb09 import check_label_budget
+
+
+def label_budget(y, fraction):
+    raise NotImplementedError  # your code here
+
+
+check_label_budget(label_budget)
+
+# %% [markdown]
+# <details><summary>Solution</summary>
+#
+# ```python
+# def label_budget(y, fraction):
+#     classes, counts = np.unique(y, return_counts=True)
+#     return {int(c): max(1, int(round(fraction * n))) for c, n in zip(classes, counts)}
+# ```
+# </details>
+
+# %%
+def label_budget_solution(y, fraction):
+    classes, counts = np.unique(y, return_counts=True)
+    return {int(c): max(1, int(round(fraction * n))) for c, n in zip(classes, counts)}
+
+
+check_label_budget(label_budget_solution)
+print("labels per class at 10 % on this split:", label_budget_solution(train.y, 0.1))
+
+# %%
+import time
+
+ascal = encoders["AS-CAL"]
+protocol_rows = []
+# 1 % is one clip per class here: too few to carve a validation split, so that run trains for
+# the fixed schedule and reads the test set once after the last epoch (select="last").
+for name, fn, kw, sel in (("semi 1 %", semi_supervised, {"fraction": 0.01}, "last"),
+                          ("semi 10 %", semi_supervised, {"fraction": 0.1}, "val"),
+                          ("fine-tune (100 %)", finetune, {}, "val")):
+    t0 = time.perf_counter()
+    r = fn(ascal, train, test, epochs=FT_EPOCHS, select=sel, seed=0, **kw)
+    protocol_rows.append((name, r["top1"], r.get("num_labelled"), time.perf_counter() - t0))
+knn5 = knn_accuracy(feats["AS-CAL"][0], train.y, feats["AS-CAL"][1], test.y, k=(5,))[5]
+protocol_rows = [("kNN k=5 (frozen)", knn5, len(train), 0.0),
+                 ("linear (frozen)", linear["AS-CAL"]["val"]["top1"], len(train), 0.0)] + protocol_rows
+fig, ax = plt.subplots(figsize=(7, 3))
+ax.barh([r[0] for r in protocol_rows], [100 * r[1] for r in protocol_rows], color="C2")
+for i, r in enumerate(protocol_rows):
+    ax.text(100 * r[1] + 0.5, i, f"{100 * r[1]:.1f}  ({r[2]} labels)", va="center", fontsize=8)
+ax.set_xlabel("test top-1 (%), test set read once per run")
+ax.set_xlim(0, 110)
+ax.set_title(f"AS-CAL encoder: four protocols ({FT_EPOCHS} fine-tuning epochs)")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 6. One table
+#
+# `results_table` merges rows from any protocol into the markdown format of the README; every
+# row says how its epoch was chosen. `skelcl benchmark` produces the same table from the
+# command line for all methods and both splits.
+
+# %%
+table_rows = []
+for label, r in linear.items():
+    for sel, res in r.items():
+        table_rows.append({"method": label, "dataset": "synthetic", "split": SPLIT,
+                           "protocol": f"linear ({res['protocol']})", "top1": res["top1"], "top5": res["top5"],
+                           "select": sel, "seed": 0, "wall_s": res["wall_s"], "settings": res["settings"]})
+    ftr, fte = feats[label]
+    table_rows.append({"method": label, "dataset": "synthetic", "split": SPLIT, "protocol": "kNN k=1",
+                       "top1": knn1[label], "select": "none (no training)", "seed": 0, "wall_s": 0.0,
+                       "settings": "cosine"})
+display(Markdown(results_table(table_rows)))
+
+# %% [markdown]
+# ### Exercise 4 (discussion): which number would you put in a paper?
+#
+# Look at the optimism column of section 4 and at the kNN vs linear numbers. (a) Which
+# protocol should a paper report, and what must it say about epoch selection? (b) A method
+# wins under linear evaluation but loses under kNN: what does that tell you about its feature
+# space? (c) Why can fine-tuning with 10 % of the labels beat a frozen encoder with 100 %?
+#
+# <details><summary>Solution (one possible answer)</summary>
+#
+# (a) Report the validation-selected number (or a fixed, pre-declared epoch) and say so; if the
+# best-test number is also given for comparison with earlier papers, label it as such. (b) The
+# class information is there but not in the geometry: a linear layer can find a direction that
+# separates the classes, yet the nearest neighbours are dominated by other factors (camera,
+# performer, tempo); t-SNE coloured by view usually shows it. (c) Fine-tuning changes the
+# features themselves, so it can undo invariances the pretext task learned that hurt the
+# classes, while a frozen encoder can only be read out.
+# </details>
+#
+# ## Summary
+#
+# - The explorers show what numbers hide: whether neighbours share the action or the camera.
+# - Linear evaluation and kNN score a frozen encoder; semi-supervised and fine-tuning score it
+#   as an initialisation. Report which one, and how the epoch was chosen.
+# - The best-test-epoch number of the official codes is optimistic; the gap is measured above.
+#
+# ## References
+#
+# - L. van der Maaten, G. Hinton, "Visualizing Data using t-SNE", JMLR 9 (2008).
+# - Z. Wu, Y. Xiong, S. Yu, D. Lin, "Unsupervised Feature Learning via Non-Parametric Instance
+#   Discrimination", CVPR 2018 (kNN evaluation of frozen features).
+# - T. Guo, H. Liu, Z. Chen, M. Liu, T. Wang, R. Ding, "Contrastive Learning from Extremely
+#   Augmented Skeleton Sequences for Self-supervised Action Recognition", AAAI 2022.
+# - H. Rao, S. Xu, X. Hu, J. Cheng, B. Hu, "Augmented Skeleton Based Contrastive Action Learning
+#   with Momentum LSTM for Unsupervised Action Recognition", Information Sciences 569 (2021).
