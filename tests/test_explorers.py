@@ -121,8 +121,9 @@ def test_tsne_explorer_responds_to_controls(monkeypatch):
                         (shown.append((x.copy(), animate)), real_show(out, x, layout, title, animate)))
     ex = tsne.tsne_explorer({"A": features_for(data), "B": features_for(data, seed=1)}, data,
                             perplexity=5)
-    assert ex.state == {"method": "A", "compare": None, "color_by": "class", "point": 0, "index": 0,
-                        "animate": False, "label": 0}
+    assert ex.state == {"split": "all", "method": "A", "compare": None, "color_by": "class", "point": 0,
+                        "index": 0, "animate": False, "label": 0}
+    assert ex.split_w.layout.display == "none"              # one split: no split control shown
     assert len(ex.figure.axes) == 1 and ex.figure.axes[0].get_title() == "A"
     first = ex.figure
 
@@ -132,7 +133,7 @@ def test_tsne_explorer_responds_to_controls(monkeypatch):
 
     ex.set_compare("B")
     assert [a.get_title() for a in ex.figure.axes] == ["A", "B"]
-    assert set(ex.embeddings) == {"A", "B"}
+    assert set(ex.embeddings) == {("all", "A"), ("all", "B")}
 
     ex.point_w.value = 7
     assert ex.state["index"] == 7 and data.names[7] in ex.info.value
@@ -149,6 +150,25 @@ def test_tsne_explorer_responds_to_controls(monkeypatch):
     assert len(shown) == n + 1 and shown[-1][1] is True
 
     assert "skelcl-tsne-explorer" in ex._dom_classes and "skelcl-tsne-point" in ex.point_w._dom_classes
+
+
+def test_tsne_explorer_switches_between_splits():
+    train, test = make_data(n=30), make_data(n=18, seed=1)
+    feats = {"A": {"train": features_for(train), "test": features_for(test)},
+             "B": {"train": features_for(train, seed=2), "test": features_for(test, seed=3)}}
+    ex = tsne.tsne_explorer(feats, {"train": train, "test": test}, perplexity=4)
+    assert ex.split == "train" and ex.split_w.layout.display == "" and ex.point_w.max == 29
+    ex.set_point(25)
+    ex.set_split("test")                                    # fewer points: the selection is clipped
+    assert ex.split == "test" and ex.data is test and ex.point_w.max == 17 and ex.point == 17
+    assert ex.state["index"] == 17 and test.names[17] in ex.info.value
+    assert ex.embedding("A").shape == (18, 2) and ("train", "A") in ex.embeddings
+    assert "skelcl-tsne-split" in ex.split_w._dom_classes
+    with pytest.raises(ValueError, match="same keys"):
+        tsne.tsne_explorer({"A": features_for(train)}, {"train": train, "test": test})
+    with pytest.raises(ValueError, match=r"\['test'\] has 5 rows"):
+        tsne.tsne_explorer({"A": {"train": features_for(train), "test": features_for(test)[:5]}},
+                           {"train": train, "test": test})
 
 
 def test_tsne_explorer_subsamples_and_checks_rows():

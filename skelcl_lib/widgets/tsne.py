@@ -229,6 +229,9 @@ def tsne_explorer(features_by_method: dict, data, perplexity: float = 30, seed: 
                   click: bool = False):
     """Interactive t-SNE of each method's features of ``data`` (rows aligned with ``data``).
 
+    Several splits: pass ``data`` as ``{split: SkeletonData}`` and each method's features as
+    ``{split: (N_split, D)}``; a "Split" dropdown then switches between them.
+
     Controls: method, a second method to compare side by side, colour by class/subject/view,
     the selected point (index among the shown points), animate on/off. The selected sequence
     is drawn as a skeleton with its label. ``max_points`` subsamples large sets (seeded).
@@ -248,16 +251,34 @@ class TSNEExplorer(w.VBox):
                  animate=False, max_points=3000, click=False):
         if not features_by_method:
             raise ValueError("tsne_explorer: features_by_method is empty")
-        for name, f in features_by_method.items():
-            if len(f) != len(data):
-                raise ValueError(f"tsne_explorer: features_by_method[{name!r}] has {len(f)} rows, "
-                                 f"data has {len(data)} samples")
-        self.data, self.features = data, dict(features_by_method)
-        self.perplexity, self.seed = perplexity, seed
-        self.indices = _subsample(len(data), max_points, seed)
-        self.embeddings: dict[str, np.ndarray] = {}
+        if isinstance(data, dict):                     # several splits
+            if not data:
+                raise ValueError("tsne_explorer: data is an empty dict; expected {split: SkeletonData}")
+            self.split_data = dict(data)
+            self.split_features = {}
+            for name, f in features_by_method.items():
+                if not isinstance(f, dict) or set(f) != set(data):
+                    raise ValueError(f"tsne_explorer: with data split into {sorted(data)}, "
+                                     f"features_by_method[{name!r}] must be a dict with the same keys")
+                self.split_features[name] = dict(f)
+        else:
+            self.split_data = {"all": data}
+            self.split_features = {name: {"all": f} for name, f in features_by_method.items()}
+        for name, per_split in self.split_features.items():
+            for split, f in per_split.items():
+                if len(f) != len(self.split_data[split]):
+                    where = "" if split == "all" else f"[{split!r}]"
+                    raise ValueError(f"tsne_explorer: features_by_method[{name!r}]{where} has {len(f)} rows, "
+                                     f"data{where} has {len(self.split_data[split])} samples")
+        self.perplexity, self.seed, self.max_points = perplexity, seed, max_points
+        self.embeddings: dict[tuple, np.ndarray] = {}
         self.figure = None
-        methods = list(self.features)
+        splits = list(self.split_data)
+        self.split_w = w.Dropdown(options=splits, value=splits[0], description="Split",
+                                  layout=w.Layout(display="" if len(splits) > 1 else "none"))
+        self._use_split(splits[0])
+        data = self.data
+        methods = list(self.split_features)
         self.method_w = w.Dropdown(options=methods, value=methods[0], description="Method")
         self.compare_w = w.Dropdown(options=[self.NONE] + methods, value=self.NONE,
                                     description="Compare with")
@@ -269,7 +290,7 @@ class TSNEExplorer(w.VBox):
         self.info = w.HTML()
         self.plot_out = w.Image(format="png")
         self.skeleton_out = SkeletonPanel()
-        for wid, cls in ((self.method_w, "method"), (self.compare_w, "compare"),
+        for wid, cls in ((self.split_w, "split"), (self.method_w, "method"), (self.compare_w, "compare"),
                          (self.color_w, "color-by"), (self.point_w, "point"),
                          (self.random_w, "random"), (self.animate_w, "animate"),
                          (self.info, "info"), (self.plot_out, "plot"),
@@ -280,18 +301,36 @@ class TSNEExplorer(w.VBox):
         self._plotly = None
         if click:
             self._try_plotly_click()
+        self.split_w.observe(lambda ch: self._change_split(ch["new"]), names="value")
         self.method_w.observe(lambda ch: self._redraw(), names="value")
         self.compare_w.observe(lambda ch: self._redraw(), names="value")
         self.color_w.observe(lambda ch: self._redraw(), names="value")
         self.point_w.observe(lambda ch: self._redraw(), names="value")
         self.animate_w.observe(lambda ch: self._show_selected(), names="value")
         self.random_w.on_click(lambda b: self.set_point(int(self._rng.integers(len(self.indices)))))
-        controls = w.VBox([w.HBox([self.method_w, self.compare_w]), self.color_w,
+        controls = w.VBox([w.HBox([self.split_w, self.method_w, self.compare_w]), self.color_w,
                            w.HBox([self.point_w, self.random_w, self.animate_w])])
         plots = ([self._plotly] if self._plotly is not None else []) + [self.plot_out]
         super().__init__([controls, w.HBox(plots + [w.VBox([self.info, self.skeleton_out])])])
         self.add_class("skelcl-tsne-explorer")
         self._redraw()
+
+    # --- splits
+    def _use_split(self, split):
+        self.split = split
+        self.data = self.split_data[split]
+        self.features = {m: f[split] for m, f in self.split_features.items()}
+        self.indices = _subsample(len(self.data), self.max_points, self.seed)
+
+    def _change_split(self, split):
+        self._use_split(split)
+        with self.point_w.hold_trait_notifications():
+            self.point_w.max = len(self.indices) - 1
+            self.point_w.value = min(self.point_w.value, self.point_w.max)
+        self._redraw()
+
+    def set_split(self, split):
+        self.split_w.value = split
 
     # --- state
     @property
@@ -317,7 +356,7 @@ class TSNEExplorer(w.VBox):
 
     @property
     def state(self) -> dict:
-        return {"method": self.method, "compare": self.compare, "color_by": self.color_by,
+        return {"split": self.split, "method": self.method, "compare": self.compare, "color_by": self.color_by,
                 "point": self.point, "index": self.selected_index, "animate": self.animate_w.value,
                 "label": int(self.data.y[self.selected_index])}
 
@@ -342,11 +381,12 @@ class TSNEExplorer(w.VBox):
         self.set_point(nearest_point(self.embedding(method or self.method), (x, y)))
 
     def embedding(self, method) -> np.ndarray:
-        if method not in self.embeddings:
+        key = (self.split, method)
+        if key not in self.embeddings:
             f = np.asarray(self.features[method])[self.indices]
-            self.embeddings[method] = tsne_embedding(f, self.perplexity, self.seed,
-                                                     cache_key=f"tsne:{method}")
-        return self.embeddings[method]
+            self.embeddings[key] = tsne_embedding(f, self.perplexity, self.seed,
+                                                  cache_key=f"tsne:{self.split}:{method}")
+        return self.embeddings[key]
 
     # --- drawing
     def _redraw(self):
