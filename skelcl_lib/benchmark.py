@@ -157,15 +157,17 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
             train, test = build_data(config)
             label = {"ascal": "AS-CAL", "skeletonclr": "SkeletonCLR", "aimclr": "AimCLR"}[method]
             lin = "ascal" if method == "ascal" else "aimclr"
+            feats = None                        # extracted once, reused by every protocol
             for s in seeds:
                 for sel in select:
-                    protocols = ("linear", "knn", "probe") if sel == select[0] else ("linear",)
+                    protocols = ("linear", "knn", "probe") if (s, sel) == (seeds[0], select[0]) else ("linear",)
                     out = evaluate_extractor(extractor, train, test, protocols=protocols, linear_protocol=lin,
                                              select=sel, knn_k=(1, 20), seed=s, epochs=linear_epochs,
-                                             method=label, split=split)
+                                             method=label, split=split, features=feats)
+                    feats = (out["train_features"], out["test_features"])
                     rows += out["rows"]
             if ensemble and method == "aimclr":
-                rows += _ensemble_rows(extractor, config, train, test, data, split, root, quick, seeds, select,
+                rows += _ensemble_rows(feats, config, train, test, data, split, root, quick, seeds, select,
                                        runs, retrain, linear_epochs, provenance, log)
             if untrained:                       # the same encoder with its random initialisation
                 import torch
@@ -182,7 +184,7 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
     return {"rows": rows, "provenance": provenance}
 
 
-def _ensemble_rows(joint_extractor, joint_config, train, test, data, split, root, quick, seeds, select,
+def _ensemble_rows(joint_features, joint_config, train, test, data, split, root, quick, seeds, select,
                    runs, retrain, linear_epochs, provenance, log) -> list[dict]:
     """AimCLR motion and bone streams (linear, both selections) and the 0.6/0.6/0.4 logit fusion.
 
@@ -193,14 +195,20 @@ def _ensemble_rows(joint_extractor, joint_config, train, test, data, split, root
     from .train import build_data
 
     rows, logits = [], {}
-    extractors = {"joint": (joint_extractor, joint_config)}
+    extractors = {"joint": (None, joint_config)}
     for stream in ("motion", "bone"):
         ex, cfg, prov = encoder_for("aimclr", data, split, root, quick, seeds[0], runs, retrain, log, stream)
         provenance[f"aimclr-{stream}/{split}"] = prov
         extractors[stream] = (ex, cfg)
     for stream, (ex, cfg) in extractors.items():
-        tr, te = build_data(cfg) if stream != "joint" else (train, test)
-        ftr, fte = extract_features(ex, tr), extract_features(ex, te)
+        if stream == "joint":
+            tr, te = train, test
+            ftr, fte = joint_features
+        else:
+            tr, te = build_data(cfg)
+            if not np.array_equal(te.y, test.y):
+                raise ValueError(f"ensemble: the {stream} stream's test split differs from the joint stream's")
+            ftr, fte = extract_features(ex, tr), extract_features(ex, te)
         for s in seeds:
             for sel in select:
                 r = linear_evaluation(ftr, tr.y, fte, te.y, protocol="aimclr", select=sel, seed=s,

@@ -622,19 +622,25 @@ PROTOCOL_NAMES = ("linear", "linear_ascal", "linear_aimclr", "knn", "probe", "se
 def evaluate_extractor(extractor, train, test, protocols=("linear", "knn"), linear_protocol: str = "aimclr",
                        select: str = "best_test", knn_k=(1, 5, 20), seed: int = 0, epochs: int | None = None,
                        finetune_epochs: int | None = None, device=None, method: str = "", split: str = "",
-                       batch_size: int = 256) -> dict:
+                       batch_size: int = 256, features=None) -> dict:
     """Run several protocols on one extractor: ``{"rows": [...], "results": {...}, "train_features",
     "test_features"}``. Protocols: linear (= linear_<linear_protocol>), linear_ascal,
     linear_aimclr, knn, probe (sklearn logistic regression), semi1, semi10, finetune.
     ``rows`` feed ``results_table``; ``epochs`` overrides the linear epochs,
-    ``finetune_epochs`` those of semi/finetune."""
+    ``finetune_epochs`` those of semi/finetune. ``features=(train_f, test_f)`` reuses features
+    extracted earlier with the same extractor (the result's ``train_features``/``test_features``)."""
     unknown = [p for p in protocols if p not in PROTOCOL_NAMES]
     if unknown:
         raise ValueError(f"protocols: unknown {unknown}; expected some of {PROTOCOL_NAMES}")
     dataset = getattr(train, "dataset", "")
     t0 = time.perf_counter()
-    train_f = extract_features(extractor, train, batch_size, device)
-    test_f = extract_features(extractor, test, batch_size, device)
+    if features is None:
+        train_f = extract_features(extractor, train, batch_size, device)
+        test_f = extract_features(extractor, test, batch_size, device)
+    else:
+        train_f, test_f = (np.asarray(f) for f in features)
+        if len(train_f) != len(train) or len(test_f) != len(test):
+            raise ValueError(f"features: {len(train_f)}/{len(test_f)} rows for {len(train)}/{len(test)} samples")
     feat_s = time.perf_counter() - t0
     rows, results = [], {}
 
