@@ -122,13 +122,15 @@ plt.show()
 # ## 2. The t-SNE explorer
 #
 # t-SNE places clips that are close in feature space close on the page (after a PCA to 50
-# dimensions; the result is cached). Use the controls: switch the method, pick a second method
-# to compare side by side, colour by class, subject or camera view, and choose a point to see
+# dimensions; the result is cached). Use the controls: choose the split (test or training
+# clips), switch the method, pick a second method to compare side by side, colour by class, subject or camera view, and choose a point to see
 # its clip animated with its label. Things to look for: tight clusters of one colour when
 # colouring by class; clusters that split by camera when colouring by view.
 
 # %%
-tsne = tsne_explorer({k: v[1] for k, v in feats.items()}, test, perplexity=10 if SMOKE else 30)
+tsne = tsne_explorer({k: {"test": v[1], "train": v[0]} for k, v in feats.items()},
+                     {"test": test, "train": train}, perplexity=10 if SMOKE else 30,
+                     max_points=1000)        # a seeded subsample keeps t-SNE to seconds per method
 tsne
 
 # %% [markdown]
@@ -136,14 +138,14 @@ tsne
 # camera view):
 
 # %%
-from skelcl_lib.widgets.tsne import tsne_embedding
-
+tsne.set_split("test")
+shown = tsne.indices                                   # the explorer's subsample of the test clips
 fig, axes = plt.subplots(2, len(feats), figsize=(3.2 * len(feats), 6.2))
-for j, (label, (_, fte)) in enumerate(feats.items()):
-    emb = tsne_embedding(fte, perplexity=10 if SMOKE else 30, seed=0)
+for j, label in enumerate(feats):
+    emb = tsne.embedding(label)                        # computed once, shared with the explorer
     for i, (attr, cmap) in enumerate((("y", "tab20"), ("view", "viridis"))):
         ax = axes[i, j]
-        ax.scatter(emb[:, 0], emb[:, 1], c=getattr(test, attr), cmap=cmap, s=4)
+        ax.scatter(emb[:, 0], emb[:, 1], c=getattr(test, attr)[shown], cmap=cmap, s=4)
         ax.set_xticks([]), ax.set_yticks([])
         ax.set_title(f"{label}\ncoloured by {'class' if attr == 'y' else 'camera'}", fontsize=9)
 plt.tight_layout()
@@ -360,9 +362,10 @@ import time
 ascal = encoders["AS-CAL"]
 protocol_rows = []
 # 1 % is one clip per class here: too few to carve a validation split, so that run trains for
-# the fixed schedule and reads the test set once after the last epoch (select="last").
+# the fixed schedule and reads the test set once after the last epoch (select="last"); so does
+# 10 % in smoke mode, where the training part is tiny.
 for name, fn, kw, sel in (("semi 1 %", semi_supervised, {"fraction": 0.01}, "last"),
-                          ("semi 10 %", semi_supervised, {"fraction": 0.1}, "val"),
+                          ("semi 10 %", semi_supervised, {"fraction": 0.1}, "last" if SMOKE else "val"),
                           ("fine-tune (100 %)", finetune, {}, "val")):
     t0 = time.perf_counter()
     r = fn(ascal, train, test, epochs=FT_EPOCHS, select=sel, seed=0, **kw)

@@ -225,7 +225,7 @@ class KNNExplorer(w.VBox):
         yq = int(self.test.y[q])
         names = self.class_names
         nb, dist = self.neighbors, self.distances
-        titles = [f"{names[int(self.train.y[j])]}\nd={d:.3f}" for j, d in zip(nb, dist)]
+        titles = [f"{names[int(self.train.y[j])]}\nd={d:.3g}" for j, d in zip(nb, dist)]
         matches = [int(self.train.y[j]) == yq for j in nb]
         pred = int(self.stats["pred"][q])
         verdict = "correct" if pred == yq else "wrong"
