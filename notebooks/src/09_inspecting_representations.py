@@ -240,7 +240,9 @@ plt.show()
 # %%
 linear = {}
 for label, (ftr, fte) in feats.items():
-    proto = "ascal" if label in ("AS-CAL", "raw coordinates") else "aimclr"
+    if label == "raw coordinates":
+        continue                              # notebook 06 runs it (3000-d features: the slowest)
+    proto = "ascal" if label == "AS-CAL" else "aimclr"
     linear[label] = {sel: linear_evaluation(ftr, train.y, fte, test.y, protocol=proto, select=sel,
                                             epochs=LINEAR_EPOCHS, seed=0)
                      for sel in ("best_test", "val")}
@@ -253,6 +255,13 @@ for label, r in linear.items():
 display(Markdown("\n".join(rows)))
 
 # %% [markdown]
+# Compare these numbers with the manifest's logistic probe in section 1. The official protocols
+# train on *unnormalised* features with large learning rates (1.0 for AS-CAL, 3.0 for AimCLR),
+# tuned for encoders pretrained for hundreds of epochs. On our briefly trained ST-GCNs they can
+# read out far less than a standardised logistic regression does (measured on the full xsub
+# split: AimCLR 17.4 % with the official protocol against 70.7 % with the probe; SkeletonCLR
+# 40.9 % against 57.9 %). A protocol number is a property of encoder *and* read-out.
+#
 # Where the two numbers come from: the official protocol watches the test curve and keeps its
 # maximum; the honest one watches the validation curve and reads the test set once, at the
 # validation maximum.
@@ -392,12 +401,11 @@ plt.show()
 
 # %%
 table_rows = []
-for label, r in linear.items():
-    for sel, res in r.items():
+for label in feats:
+    for sel, res in linear.get(label, {}).items():
         table_rows.append({"method": label, "dataset": "synthetic", "split": SPLIT,
                            "protocol": f"linear ({res['protocol']})", "top1": res["top1"], "top5": res["top5"],
                            "select": sel, "seed": 0, "wall_s": res["wall_s"], "settings": res["settings"]})
-    ftr, fte = feats[label]
     table_rows.append({"method": label, "dataset": "synthetic", "split": SPLIT, "protocol": "kNN k=1",
                        "top1": knn1[label], "select": "none (no training)", "seed": 0, "wall_s": 0.0,
                        "settings": "cosine"})
