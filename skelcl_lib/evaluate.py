@@ -14,6 +14,7 @@ is chosen on it, and the test set is touched once, at that epoch. Every result s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import pathlib
@@ -524,8 +525,26 @@ def linear_evaluation(train_f, train_y, test_f, test_y, protocol: str = "aimclr"
     fc = _new_linear(train_f.shape[1], c, cfg.init_std, seed).to(device)
     # features live on the device as tensors: batches are index lookups, no copies from numpy
     train_t, test_t = torch.from_numpy(train_f).to(device), torch.from_numpy(test_f).to(device)
-    return _fit(fc, list(fc.parameters()), train_t, train_y, tr, va, (test_t, test_y), cfg,
-                select, seed, device, eval_batch_size=4096)
+    with _cpu_threads(1 if device.type == "cpu" else None):
+        # one Linear layer: extra CPU threads only add synchronisation, and on a busy CPU
+        # (another process on the other core) they made this 10-40x slower in a notebook
+        return _fit(fc, list(fc.parameters()), train_t, train_y, tr, va, (test_t, test_y), cfg,
+                    select, seed, device, eval_batch_size=4096)
+
+
+@contextlib.contextmanager
+def _cpu_threads(n: int | None):
+    """Temporarily cap torch's intra-op CPU threads at ``n`` (None: unchanged)."""
+    import torch
+
+    old = torch.get_num_threads()
+    if n is not None and n < old:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != old:
+            torch.set_num_threads(old)
 
 
 def _new_linear(in_dim, num_classes, init_std, seed):
