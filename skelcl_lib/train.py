@@ -131,7 +131,7 @@ def apply_override(cfg: dict, assignment: str) -> dict:
             raise ValueError(f"--set {assignment!r}: {part!r} is not a section")
         node = node.setdefault(part, {})
     value = yaml.safe_load(text)
-    if isinstance(value, str):
+    if isinstance(value, str) and text.strip()[:1] not in ("'", '"'):   # quoted: keep the string
         try:                                     # YAML 1.1 reads "1e-3" as a string
             value = float(value)
         except ValueError:

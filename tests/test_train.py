@@ -227,3 +227,10 @@ def test_ddp_gloo_gathers_keys_in_rank_order_and_keeps_ranks_equal(tmp_path):
     # every step enqueued 2 ranks x 4 keys: 32 samples / (2 x 4) = 4 steps per epoch, 2 epochs
     assert int(r0["method"]["queue.ptr"]) == (2 * 4 * 4 * 2) % 20
     assert [r["epoch"] for r in T.read_log(tmp_path / "run")] == [1, 2]
+
+
+def test_override_keeps_quoted_strings():
+    cfg = {"model": {}}
+    assert T.apply_override(cfg, "model.aug_method='1234'")["model"]["aug_method"] == "1234"
+    assert T.apply_override(cfg, "model.x=1e-3")["model"]["x"] == pytest.approx(1e-3)
+    assert T.apply_override(cfg, 'model.y="2e-3"')["model"]["y"] == "2e-3"
