@@ -66,13 +66,13 @@ def method_config(method: str, data: str, split: str, root: str | None = None, q
 
 
 def _matching_checkpoint(method: str, config: dict) -> str | None:
-    from .checkpoints import available, read_manifest
+    from .checkpoints import checkpoint_dir, read_manifest
 
     d = config["data"]
     stream = (config.get("model") or {}).get("stream", "joint")
-    entries = read_manifest()["entries"]
-    for name in available():
-        e = entries[name]
+    for name, e in read_manifest()["entries"].items():         # one read of the manifest
+        if not (checkpoint_dir() / e["file"]).exists():
+            continue
         ed = e["data"]
         if (e["method"] == method and e.get("stream", "joint") == stream and ed["source"] == d.get("source")
                 and ed["protocol"] == d.get("protocol") and ed.get("seed", 0) == d.get("seed", 0)
@@ -157,7 +157,7 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
             train, test = build_data(config)
             label = {"ascal": "AS-CAL", "skeletonclr": "SkeletonCLR", "aimclr": "AimCLR"}[method]
             lin = "ascal" if method == "ascal" else "aimclr"
-            feats = None                        # extracted once, reused by every protocol
+            feats, joint_logits = None, {}      # features extracted once, reused by every protocol
             for s in seeds:
                 for sel in select:
                     protocols = ("linear", "knn", "probe") if (s, sel) == (seeds[0], select[0]) else ("linear",)
@@ -165,9 +165,10 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
                                              select=sel, knn_k=(1, 20), seed=s, epochs=linear_epochs,
                                              method=label, split=split, features=feats)
                     feats = (out["train_features"], out["test_features"])
+                    joint_logits[(s, sel)] = out["results"]["linear"]["logits"]
                     rows += out["rows"]
             if ensemble and method == "aimclr":
-                rows += _ensemble_rows(feats, config, train, test, data, split, root, quick, seeds, select,
+                rows += _ensemble_rows(joint_logits, test, data, split, root, quick, seeds, select,
                                        runs, retrain, linear_epochs, provenance, log)
             if untrained:                       # the same encoder with its random initialisation
                 import torch
@@ -184,46 +185,42 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
     return {"rows": rows, "provenance": provenance}
 
 
-def _ensemble_rows(joint_features, joint_config, train, test, data, split, root, quick, seeds, select,
+def _ensemble_rows(joint_logits, test, data, split, root, quick, seeds, select,
                    runs, retrain, linear_epochs, provenance, log) -> list[dict]:
     """AimCLR motion and bone streams (linear, both selections) and the 0.6/0.6/0.4 logit fusion.
 
     Each stream's linear classifier is trained on its own frozen features with the AimCLR
     protocol; the fused prediction is argmax Σ_s w_s · logits_s of the test logits at each
-    stream's reported epoch (best test epoch, or the validation-selected one)."""
+    stream's reported epoch (best test epoch, or the validation-selected one). The joint
+    stream's logits come from the main evaluation (``joint_logits[(seed, select)]``)."""
     from .evaluate import FUSION_WEIGHTS, ensemble, extract_features, linear_evaluation, topk_accuracy
     from .train import build_data
 
-    rows, logits = [], {}
-    extractors = {"joint": (None, joint_config)}
+    rows = []
+    logits = {("joint", s, sel): v for (s, sel), v in joint_logits.items()}
+    streams = ["joint"]
     for stream in ("motion", "bone"):
         ex, cfg, prov = encoder_for("aimclr", data, split, root, quick, seeds[0], runs, retrain, log, stream)
         provenance[f"aimclr-{stream}/{split}"] = prov
-        extractors[stream] = (ex, cfg)
-    for stream, (ex, cfg) in extractors.items():
-        if stream == "joint":
-            tr, te = train, test
-            ftr, fte = joint_features
-        else:
-            tr, te = build_data(cfg)
-            if not np.array_equal(te.y, test.y):
-                raise ValueError(f"ensemble: the {stream} stream's test split differs from the joint stream's")
-            ftr, fte = extract_features(ex, tr), extract_features(ex, te)
+        streams.append(stream)
+        tr, te = build_data(cfg)
+        if not np.array_equal(te.y, test.y):
+            raise ValueError(f"ensemble: the {stream} stream's test split differs from the joint stream's")
+        ftr, fte = extract_features(ex, tr), extract_features(ex, te)
         for s in seeds:
             for sel in select:
                 r = linear_evaluation(ftr, tr.y, fte, te.y, protocol="aimclr", select=sel, seed=s,
                                       epochs=linear_epochs)
                 logits[(stream, s, sel)] = r["logits"]
-                if stream != "joint":           # the joint rows come from the main loop
-                    rows.append({"method": f"AimCLR ({stream})", "dataset": getattr(te, "dataset", data),
-                                 "split": split, "protocol": "linear (aimclr)", "top1": r["top1"],
-                                 "top5": r["top5"], "select": sel, "seed": s, "wall_s": r["wall_s"],
-                                 "settings": r["settings"]})
+                rows.append({"method": f"AimCLR ({stream})", "dataset": getattr(te, "dataset", data),
+                             "split": split, "protocol": "linear (aimclr)", "top1": r["top1"],
+                             "top5": r["top5"], "select": sel, "seed": s, "wall_s": r["wall_s"],
+                             "settings": r["settings"]})
     for s in seeds:
         for sel in select:
-            fused = ensemble({st: logits[(st, s, sel)] for st in extractors})
+            fused = ensemble({st: logits[(st, s, sel)] for st in streams})
             acc = topk_accuracy(fused, test.y, (1, 5))
-            w = ", ".join(f"{st} {FUSION_WEIGHTS[st]}" for st in extractors)
+            w = ", ".join(f"{st} {FUSION_WEIGHTS[st]}" for st in streams)
             rows.append({"method": "AimCLR 3-stream", "dataset": getattr(test, "dataset", data), "split": split,
                          "protocol": "linear (aimclr), fused logits", "top1": acc[1], "top5": acc[5],
                          "select": sel, "seed": s, "wall_s": 0.0, "settings": f"weights {w}"})

@@ -151,11 +151,11 @@ def export(run_dir_or_checkpoint, name: str, directory=None, notes: str = "") ->
     """Export a pretraining run (``skelcl pretrain`` output) as shipped checkpoint ``name``:
     writes ``name.pt``, measures its accuracy and adds/replaces its manifest entry."""
     from .evaluate import _resolve_checkpoint
-    from .train import load_checkpoint, read_log
+    from .train import read_checkpoint, read_log
 
     src = _resolve_checkpoint(run_dir_or_checkpoint)
-    raw = torch.load(src, map_location="cpu", weights_only=True)
-    method, config = load_checkpoint(src)
+    method, raw = read_checkpoint(src)
+    config = raw["config"]
     d = pathlib.Path(directory or checkpoint_dir())
     path = save_encoder(method, config, raw["data_info"], d / f"{name}.pt", name=name)
     extractor, _ = load_encoder(path)            # measure what a user will load

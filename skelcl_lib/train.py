@@ -508,15 +508,21 @@ def pretrain(config: dict, run_dir=None, resume: bool = False) -> pathlib.Path:
     return run_dir
 
 
-def load_checkpoint(path, map_location="cpu"):
-    """(method, config) from a checkpoint written by :func:`fit` (loaded with ``weights_only=True``)."""
+def read_checkpoint(path, map_location="cpu"):
+    """(method in eval mode, the checkpoint dict) from a file written by :func:`fit`, read once."""
     ckpt = torch.load(path, map_location=map_location, weights_only=True)
     for field in ("config", "data_info", "method"):
         if field not in ckpt:
             raise ValueError(f"{path}: field {field!r} missing; expected a skelcl pretraining checkpoint")
     method = build_method(ckpt["config"], ckpt["data_info"])
     method.load_state_dict(ckpt["method"])
-    return method.to(map_location).eval(), ckpt["config"]
+    return method.to(map_location).eval(), ckpt
+
+
+def load_checkpoint(path, map_location="cpu"):
+    """(method, config) from a checkpoint written by :func:`fit` (loaded with ``weights_only=True``)."""
+    method, ckpt = read_checkpoint(path, map_location)
+    return method, ckpt["config"]
 
 
 def cli(argv: list[str]) -> int:
