@@ -309,7 +309,7 @@ plt.show()
 # xsub even with the best test epoch. This notebook evaluates on a few hundred clips, where the
 # paper protocol on CAEs usually trails raw coordinates: compare the rows of the table above.
 # Two more observations from `docs/results/ascal_synthetic.md`: the same LSTM left untrained has
-# *better* kNN (57.8) than the trained one, and the numbers of short runs move by several
+# *better* kNN (57.6) than the trained one, and the numbers of short runs move by several
 # points with the seed. A short supervised run from scratch is not a strong ceiling either: an
 # LSTM trained with lr 0.01 needs many more epochs than we give it here.
 #
