@@ -171,6 +171,59 @@ def test_tsne_explorer_switches_between_splits():
                            {"train": train, "test": test})
 
 
+def test_tsne_explorer_lazy_entries_are_computed_once_when_shown():
+    train, test = make_data(n=30), make_data(n=18, seed=1)
+    calls = []
+
+    def lazy(split, d, seed):
+        def f():
+            calls.append(split)
+            return features_for(d, seed=seed)
+        return f
+
+    feats = {"A": {"train": features_for(train), "test": features_for(test)},
+             "lazy": {"train": lazy("train", train, 5), "test": lazy("test", test, 6)}}
+    ex = tsne.tsne_explorer(feats, {"train": train, "test": test}, perplexity=4)
+    assert calls == [] and list(ex.method_w.options) == ["A", "lazy"]   # listed, not computed
+    ex.set_method("lazy")
+    assert calls == ["train"] and ex.embedding("lazy").shape == (30, 2)
+    ex.set_split("test")
+    ex.set_split("train")
+    ex.set_compare("A")
+    assert calls == ["train", "test"]                           # each split computed once
+    np.testing.assert_array_equal(ex.features_of("lazy"), features_for(train, seed=5))
+    bad = tsne.tsne_explorer({"A": features_for(train), "short": lambda: features_for(train)[:4]},
+                             train, perplexity=4)
+    with pytest.raises(ValueError, match=r"\['short'\] has 4 rows"):
+        bad.set_method("short")
+    flat = tsne.tsne_explorer({"A": features_for(train), "flat": lambda: np.zeros(30)}, train, perplexity=4)
+    with pytest.raises(ValueError, match=r"shape \(30,\)"):
+        flat.set_method("flat")
+
+
+def test_checkpoint_features_lists_shipped_entries_and_loads_on_demand(monkeypatch):
+    from skelcl_lib import checkpoints
+
+    manifest = checkpoints.read_manifest()["entries"]
+    xsub = [n for n, e in manifest.items() if e["data"]["protocol"] == "xsub"]
+    assert xsub and all(n.endswith("xsub") for n in xsub)
+    loads = []
+    real = checkpoints.load_pretrained
+    monkeypatch.setattr(checkpoints, "load_pretrained", lambda n, d=None: (loads.append(n), real(n, d))[1])
+    one_body = make_data(n=8, t=50)
+    x = np.concatenate([one_body.x, np.zeros_like(one_body.x)], axis=-1)   # the shipped input: M = 2
+    data = SkeletonData(x=x, y=one_body.y, layout="ntu25")
+    lazy = tsne.checkpoint_features({"test": data}, protocol="xsub")
+    assert sorted(lazy) == sorted(xsub) and loads == []
+    f = lazy["ascal_synthetic_xsub"]["test"]()
+    hidden = manifest["ascal_synthetic_xsub"]["config"]["model"]["hidden_size"]
+    assert f.shape == (8, hidden) and loads == ["ascal_synthetic_xsub"]
+    one = tsne.checkpoint_features(data, names=["ascal_synthetic_xsub"])
+    assert callable(one["ascal_synthetic_xsub"])
+    with pytest.raises(KeyError, match="not in the manifest"):
+        tsne.checkpoint_features(data, names=["nope"])
+
+
 def test_tsne_explorer_subsamples_and_checks_rows():
     data = make_data(n=30)
     ex = tsne.tsne_explorer({"A": features_for(data)}, data, perplexity=3, max_points=12, click=True)

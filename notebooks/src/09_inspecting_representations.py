@@ -34,7 +34,7 @@ from skelcl_lib.env import seed_everything, smoke_mode
 from skelcl_lib.evaluate import (extract_features, finetune, knn_accuracy, knn_predict, linear_evaluation,
                                  per_class_accuracy, raw_features, results_table, semi_supervised)
 from skelcl_lib.train import build_data
-from skelcl_lib.widgets import knn_explorer, tsne_explorer
+from skelcl_lib.widgets import checkpoint_features, knn_explorer, tsne_explorer
 
 SMOKE = smoke_mode()
 seed_everything(0)
@@ -127,9 +127,16 @@ plt.show()
 # its clip animated with its label. Things to look for: tight clusters of one colour when
 # colouring by class; clusters that split by camera when colouring by view.
 
+#
+# The method list also holds the other shipped checkpoints of this split (AimCLR's motion and
+# bone streams): those are listed by file name and loaded only when you choose them.
+
 # %%
-tsne = tsne_explorer({k: {"test": v[1], "train": v[0]} for k, v in feats.items()},
-                     {"test": test, "train": train}, perplexity=10 if SMOKE else 30,
+splits = {"test": test, "train": train}
+explorer_features = {k: {"test": v[1], "train": v[0]} for k, v in feats.items()}
+others = [n for n, e in manifest.items() if e["data"]["protocol"] == SPLIT and n not in SHIPPED.values()]
+explorer_features.update(checkpoint_features(splits, names=others))
+tsne = tsne_explorer(explorer_features, splits, perplexity=10 if SMOKE else 30,
                      max_points=1000)        # a seeded subsample keeps t-SNE to seconds per method
 tsne
 

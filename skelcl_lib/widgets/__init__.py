@@ -1,7 +1,7 @@
 """Interactive explorers: pure functions (tested) + thin ipywidgets layers.
 
 - ``augmentation_explorer(data)`` (augmentation.py)
-- ``tsne_explorer(...)`` (tsne.py), ``knn_explorer(...)`` (knn.py)
+- ``tsne_explorer(...)``, ``checkpoint_features(data)`` (tsne.py), ``knn_explorer(...)`` (knn.py)
 """
 
 from .._lazy import lazy_getattr
@@ -9,6 +9,7 @@ from .._lazy import lazy_getattr
 _LAZY = {
     "augmentation_explorer": ("augmentation", "augmentation_explorer"),
     "tsne_explorer": ("tsne", "tsne_explorer"),
+    "checkpoint_features": ("tsne", "checkpoint_features"),
     "knn_explorer": ("knn", "knn_explorer"),
 }
 

@@ -218,6 +218,40 @@ def sample_label(data, i: int) -> str:
 
 # ------------------------------------------------------------------------------ the explorer
 
+def checkpoint_features(data, names=None, protocol: str | None = None, directory=None,
+                        batch_size: int = 256) -> dict:
+    """Lazy feature entries for ``tsne_explorer``: ``{checkpoint name: {split: callable}}`` (or
+    ``{name: callable}`` when ``data`` is one SkeletonData), one per shipped checkpoint.
+
+    ``names``: which manifest entries (default: all, or those trained on ``protocol`` when it is
+    given, e.g. ``"xsub"``). Each encoder is loaded (checksum verified) the first time one of its
+    entries is called and its features are extracted then, so listing every checkpoint is free.
+    ``data`` must be the input the checkpoints were trained on (frame50 clips of the same layout).
+    """
+    from .. import checkpoints
+    from ..evaluate import extract_features
+
+    manifest = checkpoints.read_manifest(directory)["entries"]
+    if names is None:
+        names = [n for n, e in manifest.items()
+                 if protocol is None or (e.get("data") or {}).get("protocol") == protocol]
+    unknown = [n for n in names if n not in manifest]
+    if unknown:
+        raise KeyError(f"checkpoint_features: {unknown} not in the manifest; available: {sorted(manifest)}")
+    loaded: dict = {}
+
+    def make(name, d):
+        def features():
+            if name not in loaded:
+                loaded[name] = checkpoints.load_pretrained(name, directory)[0]
+            return extract_features(loaded[name], d, batch_size=batch_size)
+        return features
+
+    if isinstance(data, dict):
+        return {n: {split: make(n, d) for split, d in data.items()} for n in names}
+    return {n: make(n, data) for n in names}
+
+
 def _subsample(n: int, max_points: int | None, seed: int) -> np.ndarray:
     if max_points is None or n <= max_points:
         return np.arange(n)
@@ -231,6 +265,11 @@ def tsne_explorer(features_by_method: dict, data, perplexity: float = 30, seed: 
 
     Several splits: pass ``data`` as ``{split: SkeletonData}`` and each method's features as
     ``{split: (N_split, D)}``; a "Split" dropdown then switches between them.
+
+    A feature entry may be a zero-argument callable instead of an array: it is called the first
+    time that method (and split) is shown, and its result is kept. ``checkpoint_features`` builds
+    such entries for the shipped checkpoints, so the method dropdown lists checkpoints that are
+    loaded only when chosen.
 
     Controls: method, a second method to compare side by side, colour by class/subject/view,
     the selected point (index among the shown points), animate on/off. The selected sequence
@@ -266,10 +305,8 @@ class TSNEExplorer(w.VBox):
             self.split_features = {name: {"all": f} for name, f in features_by_method.items()}
         for name, per_split in self.split_features.items():
             for split, f in per_split.items():
-                if len(f) != len(self.split_data[split]):
-                    where = "" if split == "all" else f"[{split!r}]"
-                    raise ValueError(f"tsne_explorer: features_by_method[{name!r}]{where} has {len(f)} rows, "
-                                     f"data{where} has {len(self.split_data[split])} samples")
+                if not callable(f):
+                    self._check_rows(name, split, f)
         self.perplexity, self.seed, self.max_points = perplexity, seed, max_points
         self.embeddings: dict[tuple, np.ndarray] = {}
         self.figure = None
@@ -319,7 +356,6 @@ class TSNEExplorer(w.VBox):
     def _use_split(self, split):
         self.split = split
         self.data = self.split_data[split]
-        self.features = {m: f[split] for m, f in self.split_features.items()}
         self.indices = _subsample(len(self.data), self.max_points, self.seed)
 
     def _change_split(self, split):
@@ -331,6 +367,31 @@ class TSNEExplorer(w.VBox):
 
     def set_split(self, split):
         self.split_w.value = split
+
+    def _check_rows(self, name, split, f):
+        if len(f) != len(self.split_data[split]):
+            where = "" if split == "all" else f"[{split!r}]"
+            raise ValueError(f"tsne_explorer: features_by_method[{name!r}]{where} has {len(f)} rows, "
+                             f"data{where} has {len(self.split_data[split])} samples")
+
+    def features_of(self, method, split=None) -> np.ndarray:
+        """The (N, D) features of ``method`` on ``split`` (default: the shown one); a lazy entry
+        is computed now, checked and kept."""
+        split = self.split if split is None else split
+        f = self.split_features[method][split]
+        if callable(f):
+            f = np.asarray(f())
+            if f.ndim != 2:
+                raise ValueError(f"tsne_explorer: features_by_method[{method!r}][{split!r}] returned an "
+                                 f"array of shape {f.shape}; expected (N, D)")
+            self._check_rows(method, split, f)
+            self.split_features[method][split] = f
+        return np.asarray(f)
+
+    @property
+    def features(self) -> dict:
+        """{method: features} of the shown split (lazy entries are computed)."""
+        return {m: self.features_of(m) for m in self.split_features}
 
     # --- state
     @property
@@ -383,7 +444,7 @@ class TSNEExplorer(w.VBox):
     def embedding(self, method) -> np.ndarray:
         key = (self.split, method)
         if key not in self.embeddings:
-            f = np.asarray(self.features[method])[self.indices]
+            f = self.features_of(method)[self.indices]
             self.embeddings[key] = tsne_embedding(f, self.perplexity, self.seed,
                                                   cache_key=f"tsne:{self.split}:{method}")
         return self.embeddings[key]
