@@ -582,11 +582,12 @@ class JointMask(Transform):
 
 # --------------------------------------------------------------------------- presets
 
-def _ascal_transforms(joint: int, blur_normalize: bool, rotate_symmetric: bool) -> dict:
+def _ascal_transforms(joint: int, blur_normalize: bool, rotate_symmetric: bool,
+                      shear_amplitude: float = 1.0) -> dict:
     return {
         "subtract": lambda: Center(joint),
         "rotate": lambda: Rotate(30.0, 0.0, p=1.0, symmetric=rotate_symmetric),
-        "shear": lambda: Shear(1.0),
+        "shear": lambda: Shear(shear_amplitude),
         "randomFlip": lambda: TimeReverse(0.5),
         "gausNoise": lambda: GaussianNoise(0.05, p=1.0),
         "gausFilter": lambda: GaussianBlur(15, (0.1, 2.0), p=0.5, normalize=blur_normalize),
@@ -602,14 +603,18 @@ OFFICIAL_ASCAL_TRANSFORMS = tuple(n for n in ASCAL_TRANSFORMS if n != "resizeCro
 
 
 def ascal_view(strategy: str = "subtract_randomFlip_shear", joint: int = 1,
-               blur_normalize: bool = False, rotate_symmetric: bool = False) -> Compose:
+               blur_normalize: bool = False, rotate_symmetric: bool = False,
+               shear_amplitude: float = 1.0) -> Compose:
     """An AS-CAL view from its strategy string (names joined by "_", applied left to right).
 
     The default is the released strategy (centre on joint 1, reverse with p 0.5, shear U(-1, 1)).
     Each name takes its official random defaults; a name may carry a suffix ("subtract1"), matched
     by prefix as the official lookup does. Cropping to ``selected_frames`` is the caller's job.
+    ``shear_amplitude``: the bound a of ``shear``'s U(-a, a) coefficients (official: 1.0).
     """
-    table = _ascal_transforms(joint, blur_normalize, rotate_symmetric)
+    if not shear_amplitude > 0:
+        raise ValueError(f"ascal_view: shear_amplitude must be > 0, got {shear_amplitude!r}")
+    table = _ascal_transforms(joint, blur_normalize, rotate_symmetric, float(shear_amplitude))
     out = []
     for token in strategy.split("_"):
         match = [name for name in table if token.startswith(name)]

@@ -321,6 +321,13 @@ def test_presets_compose_the_official_ops():
     assert fixed[5].normalize and fixed[3].symmetric
     every = A.ascal_view("_".join(A.ASCAL_TRANSFORMS))
     assert len(every) == 9 and len(A.OFFICIAL_ASCAL_TRANSFORMS) == 8
+    mild = A.ascal_view("subtract_shear", shear_amplitude=0.3)
+    assert mild[1].amplitude == 0.3
+    _, params = mild(batch(14), generator=gen(0), return_params=True)
+    coeffs = params[1]["matrix"] - torch.eye(3)
+    assert coeffs.abs().max() <= 0.3 and coeffs.abs().max() > 0.1
+    with pytest.raises(ValueError, match="shear_amplitude"):
+        A.ascal_view(shear_amplitude=0)
 
 
 def test_compose_params_list_and_replay():

@@ -58,7 +58,7 @@ class FeatureExtractor(nn.Module):
 def ascal_augmentation(strategy="subtract_randomFlip_shear", joint: int = 1, **options) -> Callable:
     """The view transform ``t(x, generator=g)`` for an official strategy string (METHODS.md §3.1),
     e.g. ``"subtract_randomFlip_shear"`` (the released default); a callable is returned as is.
-    ``options``: ``blur_normalize``, ``rotate_symmetric`` (see ``augment.ascal_view``)."""
+    ``options``: ``blur_normalize``, ``rotate_symmetric``, ``shear_amplitude`` (see ``augment.ascal_view``)."""
     if callable(strategy):
         return strategy
     from ..augment import ascal_view
@@ -93,6 +93,8 @@ class ASCAL(nn.Module):
     augmentation: the query view's strategy string (default centre → reverse → shear) or a
     callable ``t(x, generator=g)``; key_augmentation: the key view's (None: the same, as released).
     blur_normalize, rotate_symmetric: the named fixes of METHODS.md §9 for those transforms.
+    shear_amplitude: the bound of ``shear``'s coefficients, U(-a, a) (official 1.0; not an
+    official option).
     head: the official optional projection head (``--head``, off by default, METHODS.md §4.2):
     None, "linear" (Linear(H, 512)) or "mlp" (Linear(H, H) → ReLU → Linear(H, 512)), weights
     N(0, 0.01); the loss acts on its output, evaluation still uses the CAE (the head is dropped).
@@ -104,7 +106,8 @@ class ASCAL(nn.Module):
                  l2_normalize: bool = False, skip_warmup_epoch: bool = False,
                  augmentation="subtract_randomFlip_shear", key_augmentation=None,
                  blur_normalize: bool = False, rotate_symmetric: bool = False,
-                 pooling: str = "mean", head: str | None = None, head_dim: int = 512):
+                 pooling: str = "mean", head: str | None = None, head_dim: int = 512,
+                 shear_amplitude: float = 1.0):
         super().__init__()
         self.alpha, self.tau = float(alpha), float(tau)
         self.selected_frames = int(selected_frames)
@@ -115,7 +118,8 @@ class ASCAL(nn.Module):
         self.head_k = None if self.head_q is None else make_key_encoder(self.head_q)
         out_dim = self.encoder_q.out_dim if self.head_q is None else head_dim
         self.queue = KeyQueue(K, out_dim, init="uniform")
-        opts = dict(joint=center_joint, blur_normalize=blur_normalize, rotate_symmetric=rotate_symmetric)
+        opts = dict(joint=center_joint, blur_normalize=blur_normalize, rotate_symmetric=rotate_symmetric,
+                    shear_amplitude=shear_amplitude)
         self.view_q = ascal_augmentation(augmentation, **opts)
         self.view_k = ascal_augmentation(augmentation if key_augmentation is None else key_augmentation, **opts)
         self.eval_preprocess = CenteredCrop(selected_frames, center_joint)
