@@ -13,6 +13,10 @@ epoch chosen on a validation split (honest) and with the best test epoch (offici
 (k = 1 and 20) and the scikit-learn logistic probe. The raw-coordinate baseline gets the probe,
 AS-CAL's linear protocol and kNN on :func:`skelcl_lib.evaluate.raw_features`. The output (``--out``) is a markdown file:
 the command, machine, date, where each encoder came from, then the table.
+
+``--supervised`` adds the supervised baseline (each encoder architecture trained from scratch
+with every label); ``--transfer-from DATA SPLIT [PATH]`` evaluates the encoders pretrained on
+another dataset instead (the target clips converted to the source's joint layout).
 """
 
 from __future__ import annotations
@@ -115,15 +119,25 @@ def encoder_for(method: str, data: str, split: str, root=None, quick=False, seed
 def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None, methods=METHODS,
                   quick: bool = False, seeds=(0,), select=("val", "best_test"), runs="runs/benchmark",
                   retrain: bool = False, linear_epochs: int | None = None, untrained: bool = False,
-                  ensemble: bool = False, log=print) -> dict:
+                  ensemble: bool = False, supervised: bool = False, supervised_epochs: int | None = None,
+                  transfer_from: tuple | None = None, log=print) -> dict:
     """Evaluate ``methods`` on every split; returns {"rows": [...], "provenance": {...}}.
     ``untrained``: also evaluate each encoder at its random initialisation (what pretraining adds).
-    ``ensemble``: for AimCLR also the motion and bone streams and the 3-stream fusion."""
+    ``ensemble``: for AimCLR also the motion and bone streams and the 3-stream fusion.
+    ``supervised``: also train each encoder architecture (LSTM, ST-GCN) from scratch with every
+    training label (``evaluate.supervised_from_scratch``; ``supervised_epochs`` overrides its 60).
+    ``transfer_from``: ``(data, split[, root])``: the encoders are the ones pretrained on that
+    source (shipped checkpoint, earlier run or pretrained now), evaluated on this data; the target
+    clips are converted to the source's joint layout and body count (``data.convert_layout``)."""
     from .evaluate import evaluate_extractor, knn_accuracy, linear_evaluation, linear_probe, raw_features
     from .train import build_data, load_config
 
     splits = tuple(splits or DEFAULT_SPLITS[data])
     rows, provenance = [], {}
+    done_archs: set = set()                 # supervised baselines already trained, (arch, split)
+    if transfer_from and (ensemble or untrained):
+        raise ValueError("benchmark: --transfer-from evaluates the source's encoders; "
+                         "--ensemble and --untrained are for in-domain runs")
     if quick and linear_epochs is None:
         linear_epochs = 3
     for split in splits:
@@ -152,10 +166,18 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
                                  "wall_s": 0.0, "settings": "cosine, L2-normalised"})
                 provenance[f"raw/{split}"] = {"source": "no training", "epochs": 0, "pretrain_s": 0}
                 continue
-            extractor, config, prov = encoder_for(method, data, split, root, quick, seeds[0], runs, retrain, log)
-            provenance[f"{method}/{split}"] = prov
-            train, test = build_data(config)
             label = {"ascal": "AS-CAL", "skeletonclr": "SkeletonCLR", "aimclr": "AimCLR"}[method]
+            if transfer_from:
+                src_data, src_split, *src_root = transfer_from
+                extractor, src_config, prov = encoder_for(method, src_data, src_split, (src_root or [None])[0],
+                                                          quick, seeds[0], runs, retrain, log)
+                train, test, config = transfer_data(src_config, method, data, split, root, quick, seeds[0])
+                provenance[f"{method} (from {src_data} {src_split})/{split}"] = prov
+                label = f"{label} (pretrained on {src_data} {src_split})"
+            else:
+                extractor, config, prov = encoder_for(method, data, split, root, quick, seeds[0], runs, retrain, log)
+                provenance[f"{method}/{split}"] = prov
+                train, test = build_data(config)
             lin = "ascal" if method == "ascal" else "aimclr"
             feats, joint_logits = None, {}      # features extracted once, reused by every protocol
             for s in seeds:
@@ -170,7 +192,10 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
             if ensemble and method == "aimclr":
                 rows += _ensemble_rows(joint_logits, test, data, split, root, quick, seeds, select,
                                        runs, retrain, linear_epochs, provenance, log)
-            if untrained:                       # the same encoder with its random initialisation
+            if supervised and not transfer_from:
+                rows += _supervised_rows(method, config, train, test, split, select[0], seeds[0],
+                                         supervised_epochs, done_archs, log)
+            if untrained and not transfer_from:  # the same encoder with its random initialisation
                 import torch
 
                 from .train import build_method, data_info
@@ -183,6 +208,50 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
                 rows += out["rows"]
             log(f"[benchmark] {method} {split}: {time.perf_counter() - t0:.0f} s")
     return {"rows": rows, "provenance": provenance}
+
+
+ARCHITECTURES = {"ascal": "LSTM", "skeletonclr": "ST-GCN", "aimclr": "ST-GCN"}
+
+
+def _supervised_rows(method, config, train, test, split, select, seed, epochs, done, log) -> list[dict]:
+    """The method's encoder architecture trained from scratch on every training label (once per
+    architecture and split: SkeletonCLR and AimCLR share the ST-GCN)."""
+    from .evaluate import supervised_from_scratch
+    from .train import build_method, data_info
+
+    arch = ARCHITECTURES[method]
+    if (arch, split) in done:
+        return []
+    done.add((arch, split))
+    t0 = time.perf_counter()
+    info = data_info(train)
+    # fewer epochs than AS-CAL's 60: its ×0.5 steps (after 30 and 40) move to the same fractions
+    milestones = None if epochs is None else tuple(sorted({max(1, epochs // 2), max(1, 2 * epochs // 3)}))
+    r = supervised_from_scratch(lambda: build_method(config, info).feature_extractor(), train, test,
+                                epochs=epochs, milestones=milestones, select=select, seed=seed)
+    log(f"[benchmark] {arch} supervised from scratch on {split}: {r['top1'] * 100:.1f} % "
+        f"({time.perf_counter() - t0:.0f} s)")
+    return [{"method": f"{arch} supervised from scratch ({config.get('name')} encoder)",
+             "dataset": getattr(train, "dataset", ""), "split": split, "protocol": "supervised (scratch)",
+             "top1": r["top1"], "top5": r["top5"], "select": select, "seed": seed,
+             "wall_s": time.perf_counter() - t0, "settings": r["settings"]}]
+
+
+def transfer_data(source_config: dict, method: str, data: str, split: str, root=None, quick=False, seed=0):
+    """(train, test, config) of the target ``data``/``split`` as ``method``'s target config reads
+    it, converted to the joint layout and body count the source encoder was trained on."""
+    from .data import convert_layout
+    from .train import build_data, load_config
+
+    src_train, _ = build_data(source_config)
+    layout, bodies = src_train.layout, src_train.x.shape[-1]
+    config = load_config(*method_config(method, data, split, root, quick, seed))
+    if (config["data"].get("preprocess") or None) != (source_config["data"].get("preprocess") or None):
+        config["data"]["preprocess"] = source_config["data"].get("preprocess")   # the encoder's input
+    train, test = build_data(config)
+    drop = bodies < train.x.shape[-1]
+    return (convert_layout(train, layout, bodies, drop_bodies=drop),
+            convert_layout(test, layout, bodies, drop_bodies=drop), config)
 
 
 def _ensemble_rows(joint_logits, test, data, split, root, quick, seeds, select,
@@ -267,6 +336,12 @@ def cli(argv: list[str]) -> int:
                     help="AimCLR: also the motion and bone streams and the 3-stream fusion (0.6/0.6/0.4)")
     ap.add_argument("--untrained", action="store_true",
                     help="also evaluate every encoder at its random initialisation (a baseline)")
+    ap.add_argument("--supervised", action="store_true",
+                    help="also train each encoder architecture from scratch with all training labels")
+    ap.add_argument("--supervised-epochs", type=int, default=None,
+                    help="epochs of the supervised baseline (default: AS-CAL's 60)")
+    ap.add_argument("--transfer-from", nargs="+", default=None, metavar=("DATA", "SPLIT"),
+                    help="evaluate encoders pretrained on DATA SPLIT [PATH] (e.g. synthetic xsub) on --data")
     ap.add_argument("--out", default=None, help="markdown file (default: print only); a .json beside it")
     args = ap.parse_args(argv)
     data, root = args.data[0], (args.data[1] if len(args.data) > 1 else None)
@@ -276,10 +351,21 @@ def cli(argv: list[str]) -> int:
         ap.error(f"--data {data} needs a PATH (the dataset is read from where you keep it)")
     if root and not os.path.isdir(root):
         ap.error(f"--data {data} {root}: not a directory")
+    transfer = None
+    if args.transfer_from:
+        tf = args.transfer_from
+        if len(tf) not in (2, 3) or tf[0] not in DEFAULT_SPLITS or tf[1] not in DEFAULT_SPLITS[tf[0]]:
+            ap.error(f"--transfer-from: expected DATA SPLIT [PATH] with DATA one of {sorted(DEFAULT_SPLITS)} "
+                     f"and one of its splits, got {' '.join(tf)!r}")
+        if tf[0] != "synthetic" and len(tf) < 3:
+            ap.error(f"--transfer-from {tf[0]} needs a PATH")
+        if args.ensemble or args.untrained:
+            ap.error("--transfer-from: --ensemble and --untrained are for in-domain runs")
+        transfer = tuple(tf)
     t0 = time.perf_counter()
     result = run_benchmark(data, root, args.splits, args.methods, args.quick, tuple(args.seeds),
                            tuple(args.select), args.runs, args.retrain, args.linear_epochs, args.untrained,
-                           args.ensemble)
+                           args.ensemble, args.supervised, args.supervised_epochs, transfer)
     command = "skelcl benchmark " + " ".join(shlex.quote(a) for a in argv)
     text = render(result, command, data) + f"\nTotal wall time: {time.perf_counter() - t0:.0f} s.\n"
     print(text)

@@ -198,6 +198,13 @@ def build_method(config: dict, data_info_or_data) -> nn.Module:
     return METHODS[name](config, info)
 
 
+def _spread(n: int, k: int) -> np.ndarray:
+    """k indices evenly spaced over range(n) (all of them when k >= n)."""
+    if k >= n:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, k).round().astype(int))
+
+
 def build_data(config: dict):
     """(train, test) SkeletonData for ``config["data"]``.
 
@@ -205,7 +212,8 @@ def build_data(config: dict):
     split by ``protocol``); ``stgcn`` (``root`` + ``train_data``/``train_label``/``test_data``/
     ``test_label`` file names); ``nucla`` (``root``, split by ``protocol``).
     ``preprocess: frame50`` applies AimCLR's ``to_frame50`` to both parts.
-    ``max_train`` / ``max_test`` keep the first n samples of each part (for quick runs).
+    ``max_train`` / ``max_test`` keep n samples of each part, evenly spaced over it (for quick
+    runs; files sorted by class, as N-UCLA's are, still give every class).
     """
     d = config["data"]
     source = d.get("source")
@@ -223,9 +231,9 @@ def build_data(config: dict):
     else:
         raise ValueError(f"config field 'data.source': expected 'synthetic', 'stgcn' or 'nucla', got {source!r}")
     if d.get("max_train"):
-        train = train.subset(np.arange(min(len(train), int(d["max_train"]))))
+        train = train.subset(_spread(len(train), int(d["max_train"])))
     if d.get("max_test"):
-        test = test.subset(np.arange(min(len(test), int(d["max_test"]))))
+        test = test.subset(_spread(len(test), int(d["max_test"])))
     if d.get("preprocess") == "frame50":
         from dataclasses import replace
         from .data.frame50 import to_frame50

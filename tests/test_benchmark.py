@@ -9,6 +9,8 @@ from skelcl_lib import benchmark as B
 from skelcl_lib import checkpoints as C
 from skelcl_lib import train as T
 
+from datapaths import shared_dir
+
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch):
@@ -88,3 +90,55 @@ def test_quick_aimclr_three_stream_ensemble(tmp_path):
     assert "model.stream=motion" in B.method_config("aimclr", "nucla", "xview", stream="motion")[1]
     with pytest.raises(ValueError, match="streams"):
         B.method_config("ascal", "synthetic", "xsub", stream="bone")
+
+
+def test_quick_supervised_baseline_once_per_architecture(tmp_path):
+    result = B.run_benchmark("synthetic", methods=("ascal",), splits=("xsub",), quick=True, supervised=True,
+                             supervised_epochs=1, runs=str(tmp_path / "runs"), select=("val",),
+                             log=lambda *a: None)
+    sup = [r for r in result["rows"] if r["protocol"] == "supervised (scratch)"]
+    assert len(sup) == 1 and sup[0]["method"].startswith("LSTM supervised from scratch")
+    assert sup[0]["select"] == "val" and 0.0 <= sup[0]["top1"] <= 1.0 and "1 ep," in sup[0]["settings"]
+    done = {("ST-GCN", "xsub")}                 # SkeletonCLR and AimCLR share one ST-GCN baseline
+    assert B._supervised_rows("aimclr", {}, None, None, "xsub", "val", 0, 1, done, print) == []
+
+
+def test_quick_transfer_between_splits_and_cli_checks(tmp_path, capsys):
+    result = B.run_benchmark("synthetic", methods=("raw", "ascal"), splits=("xview",), quick=True,
+                             transfer_from=("synthetic", "xsub"), runs=str(tmp_path / "runs"),
+                             select=("val",), log=lambda *a: None)
+    methods = {r["method"] for r in result["rows"]}
+    assert {"raw coordinates", "AS-CAL (pretrained on synthetic xsub)"} <= methods
+    assert set(result["provenance"]) == {"raw/xview", "ascal (from synthetic xsub)/xview"}
+    assert result["provenance"]["ascal (from synthetic xsub)/xview"]["source"].startswith("pretrained now")
+    with pytest.raises(ValueError, match="in-domain"):
+        B.run_benchmark("synthetic", transfer_from=("synthetic", "xsub"), untrained=True)
+    for bad in (["synthetic"], ["synthetic", "xset"], ["nucla", "xview"]):
+        with pytest.raises(SystemExit):
+            B.cli(["--transfer-from", *bad])
+    err = capsys.readouterr().err
+    assert "--transfer-from: expected DATA SPLIT" in err and "needs a PATH" in err
+
+
+NUCLA = shared_dir() / "data" / "nw_ucla"
+
+
+@pytest.mark.skipif(not (NUCLA / "all_sqe").is_dir(), reason="N-UCLA not found at ../shared/data/nw_ucla")
+def test_quick_transfer_from_synthetic_to_nucla_converts_the_layout(tmp_path, monkeypatch):
+    seen = []
+    real = B.transfer_data
+
+    def spy(*a, **k):
+        out = real(*a, **k)
+        seen.append(out)
+        return out
+
+    monkeypatch.setattr(B, "transfer_data", spy)
+    result = B.run_benchmark("nucla", str(NUCLA), methods=("ascal",), quick=True,
+                             transfer_from=("synthetic", "xsub"), runs=str(tmp_path / "runs"),
+                             select=("val",), log=lambda *a: None)
+    train, test, config = seen[0]
+    assert train.layout.name == "ntu25" and train.x.shape[3:] == (25, 2) and test.x.shape[3:] == (25, 2)
+    assert config["data"]["source"] == "nucla"
+    rows = [r for r in result["rows"] if r["method"] == "AS-CAL (pretrained on synthetic xsub)"]
+    assert rows and {r["split"] for r in rows} == {"xview"}
