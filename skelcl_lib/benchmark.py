@@ -47,7 +47,9 @@ def method_config(method: str, data: str, split: str, root: str | None = None, q
         name = f"{method}_synthetic" + ("" if stream == "joint" else f"_{stream}")
         overrides = [f"data.protocol={split}", f"data.seed={seed}"]
     elif data == "nucla":
-        name = f"{method}_nucla"
+        # AS-CAL reads frame50 here like the ST-GCN methods (the official 60-frame input scores
+        # 48.7 against 74.6 probe: README); ascal_nucla keeps the official input
+        name = "ascal_nucla_frame50" if method == "ascal" else f"{method}_nucla"
         overrides = [f"data.protocol={split}"] + ([f"data.root={root}"] if root else [])
         overrides += [] if stream == "joint" else [f"model.stream={stream}"]
     elif data in ("ntu60", "ntu120"):
@@ -85,6 +87,28 @@ def _matching_checkpoint(method: str, config: dict) -> str | None:
     return None
 
 
+_IGNORED = {("data", "root"), ("train", "progress"), ("train", "num_workers"), ("train", "device")}
+
+
+def config_mismatch(path, config: dict) -> list[str]:
+    """Differences ("section.key: run X, config Y") in the method, data, model and train sections
+    between an earlier run's ``config.yaml`` and ``config`` (paths and display options ignored)."""
+    import yaml
+
+    path = pathlib.Path(path)
+    if not path.exists():
+        return []
+    prev = yaml.safe_load(path.read_text()) or {}
+    out = [] if prev.get("method") == config.get("method") else [
+        f"method: run {prev.get('method')!r}, config {config.get('method')!r}"]
+    for section in ("data", "model", "train"):
+        a, b = prev.get(section) or {}, config.get(section) or {}
+        for key in sorted(set(a) | set(b)):
+            if (section, key) not in _IGNORED and a.get(key) != b.get(key):
+                out.append(f"{section}.{key}: run {a.get(key)!r}, config {b.get(key)!r}")
+    return out
+
+
 def encoder_for(method: str, data: str, split: str, root=None, quick=False, seed=0, runs="runs/benchmark",
                 retrain=False, log=print, stream: str = "joint"):
     """(extractor, config, provenance dict) for one method on one split (see the module doc)."""
@@ -104,6 +128,12 @@ def encoder_for(method: str, data: str, split: str, root=None, quick=False, seed
     run_dir = pathlib.Path(runs) / f"{method}{tag}_{data}_{split}{'_quick' if quick else ''}"
     ckpt = run_dir / "checkpoint_last.pt"
     done = ckpt.exists() and (run_dir / "probe.json").exists()
+    if done and not retrain:
+        diff = config_mismatch(run_dir / "config.yaml", config)
+        if diff:
+            raise ValueError(f"{run_dir / 'config.yaml'}: this earlier run was trained with a different "
+                             f"setting ({'; '.join(diff)}) than config {name!r} asks for; move the run "
+                             f"away, choose another --runs folder, or pass --retrain to replace it")
     if retrain or not done:
         log(f"[benchmark] pretraining {method} on {data}/{split}: config {name} {' '.join(overrides)}")
         t0 = time.perf_counter()

@@ -142,3 +142,23 @@ def test_quick_transfer_from_synthetic_to_nucla_converts_the_layout(tmp_path, mo
     assert config["data"]["source"] == "nucla"
     rows = [r for r in result["rows"] if r["method"] == "AS-CAL (pretrained on synthetic xsub)"]
     assert rows and {r["split"] for r in rows} == {"xview"}
+
+
+def test_an_earlier_run_of_another_setting_is_refused_not_reused(tmp_path):
+    import yaml
+
+    name, overrides = B.method_config("ascal", "synthetic", "xsub", quick=True)
+    config = T.load_config(name, overrides)
+    run = tmp_path / "runs" / "ascal_synthetic_xsub_quick"
+    run.mkdir(parents=True)
+    other = json.loads(json.dumps(config))
+    other["model"]["hidden_size"] = 64
+    other["data"]["root"] = "/elsewhere"                    # paths do not count
+    (run / "config.yaml").write_text(yaml.safe_dump(other))
+    (run / "checkpoint_last.pt").write_bytes(b"")
+    (run / "probe.json").write_text("{}")
+    assert B.config_mismatch(run / "config.yaml", config) == ["model.hidden_size: run 64, config 32"]
+    with pytest.raises(ValueError, match=r"different setting \(model.hidden_size: run 64, config 32\)"):
+        B.encoder_for("ascal", "synthetic", "xsub", quick=True, runs=str(tmp_path / "runs"))
+    assert (run / "config.yaml").exists()                  # nothing replaced
+    assert B.method_config("ascal", "nucla", "xview")[0] == "ascal_nucla_frame50"
