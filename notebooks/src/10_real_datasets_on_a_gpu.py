@@ -655,10 +655,11 @@ if nucla_dir.is_dir():
 
 # %% [markdown]
 # Measured on the development CPU: 75.0 probe / 63.8 kNN-1 for the transferred AS-CAL against
-# 45.0 / 52.8 for raw coordinates, and 48.7 / 45.3 for AS-CAL pretrained on N-UCLA itself with
-# the official input (README, "Transfer"). The embedded dataset has 1,800 training clips of 25
-# joints against N-UCLA's 1,020, and the encoder never saw view 3 — nor any N-UCLA clip — before
-# the probe. Small real datasets are where pretraining elsewhere pays.
+# 45.0 / 52.8 for raw coordinates. AS-CAL pretrained on N-UCLA itself gets 74.6 / 65.1 with the
+# same frame50 input (`ascal_nucla_frame50`) but only 48.7 / 45.3 with the official 60-frame,
+# zero-padded input (README, "N-UCLA: the input, transfer ..."). So an encoder that never saw an
+# N-UCLA clip, pretrained on 1,800 procedural clips, is as good here as one pretrained on
+# N-UCLA's own 1,020 training clips — and the input format matters more than either.
 
 # %% [markdown]
 # ## 7. The `paper` configs
