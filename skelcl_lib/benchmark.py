@@ -111,9 +111,10 @@ def config_mismatch(path, config: dict) -> list[str]:
 
 def encoder_for(method: str, data: str, split: str, root=None, quick=False, seed=0, runs="runs/benchmark",
                 retrain=False, log=print, stream: str = "joint"):
-    """(extractor, config, provenance dict) for one method on one split (see the module doc)."""
+    """(extractor, config, provenance dict) for one method on one split (see the module doc); the
+    provenance holds the ``data_info`` (layout, bodies, ...) the encoder was trained on."""
     from .checkpoints import load_pretrained
-    from .train import load_checkpoint, load_config, pretrain
+    from .train import load_config, pretrain, read_checkpoint
 
     name, overrides = method_config(method, data, split, root, quick, seed, stream)
     config = load_config(name, overrides)
@@ -123,7 +124,8 @@ def encoder_for(method: str, data: str, split: str, root=None, quick=False, seed
             extractor, entry = load_pretrained(ck)
             return extractor, entry["config"], {"source": f"shipped checkpoint {ck}",
                                                 "epochs": entry["epochs"],
-                                                "pretrain_s": entry.get("train_seconds")}
+                                                "pretrain_s": entry.get("train_seconds"),
+                                                "data_info": entry["data_info"]}
     tag = "" if stream == "joint" else f"_{stream}"
     run_dir = pathlib.Path(runs) / f"{method}{tag}_{data}_{split}{'_quick' if quick else ''}"
     ckpt = run_dir / "checkpoint_last.pt"
@@ -141,9 +143,11 @@ def encoder_for(method: str, data: str, split: str, root=None, quick=False, seed
         source, seconds = f"pretrained now ({name})", time.perf_counter() - t0
     else:
         source, seconds = f"earlier run {run_dir}", None
-    method_obj, config = load_checkpoint(ckpt)
+    method_obj, raw = read_checkpoint(ckpt)
+    config = raw["config"]
     return method_obj.feature_extractor().eval(), config, {
-        "source": source, "epochs": int(config["train"]["epochs"]), "pretrain_s": seconds}
+        "source": source, "epochs": int(config["train"]["epochs"]), "pretrain_s": seconds,
+        "data_info": raw["data_info"]}
 
 
 def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None, methods=METHODS,
@@ -201,7 +205,8 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
                 src_data, src_split, *src_root = transfer_from
                 extractor, src_config, prov = encoder_for(method, src_data, src_split, (src_root or [None])[0],
                                                           quick, seeds[0], runs, retrain, log)
-                train, test, config = transfer_data(src_config, method, data, split, root, quick, seeds[0])
+                train, test, config = transfer_data(src_config, prov["data_info"], method, data, split,
+                                                    root, quick, seeds[0])
                 provenance[f"{method} (from {src_data} {src_split})/{split}"] = prov
                 label = f"{label} (pretrained on {src_data} {src_split})"
             else:
@@ -267,17 +272,17 @@ def _supervised_rows(method, config, train, test, split, select, seed, epochs, d
              "wall_s": time.perf_counter() - t0, "settings": r["settings"]}]
 
 
-def transfer_data(source_config: dict, method: str, data: str, split: str, root=None, quick=False, seed=0):
+def transfer_data(source_config: dict, source_info: dict, method: str, data: str, split: str, root=None,
+                  quick=False, seed=0):
     """(train, test, config) of the target ``data``/``split`` as ``method``'s target config reads
-    it, converted to the joint layout and body count the source encoder was trained on."""
+    it, with the source encoder's preprocessing (``source_config``), converted to the joint layout
+    and body count it was trained on (``source_info``: its checkpoint's ``data_info``)."""
     from .data import convert_layout
     from .train import build_data, load_config
 
-    src_train, _ = build_data(source_config)
-    layout, bodies = src_train.layout, src_train.x.shape[-1]
+    layout, bodies = source_info["layout"], int(source_info["bodies"])
     config = load_config(*method_config(method, data, split, root, quick, seed))
-    if (config["data"].get("preprocess") or None) != (source_config["data"].get("preprocess") or None):
-        config["data"]["preprocess"] = source_config["data"].get("preprocess")   # the encoder's input
+    config["data"]["preprocess"] = source_config["data"].get("preprocess")   # the encoder's input
     train, test = build_data(config)
     drop = bodies < train.x.shape[-1]
     return (convert_layout(train, layout, bodies, drop_bodies=drop),

@@ -184,7 +184,8 @@ def export(run_dir_or_checkpoint, name: str, directory=None, notes: str = "") ->
 
 
 def load_pretrained(name: str, directory=None, verify: bool = True) -> tuple[nn.Module, dict]:
-    """(extractor, manifest entry) of a shipped checkpoint; ``verify`` checks its sha256."""
+    """(extractor, manifest entry + the file's ``data_info``) of a shipped checkpoint; ``verify``
+    checks its sha256."""
     d = pathlib.Path(directory or checkpoint_dir())
     e = entry(name, d)
     path = d / e["file"]
@@ -194,8 +195,8 @@ def load_pretrained(name: str, directory=None, verify: bool = True) -> tuple[nn.
     if verify and sha256(path) != e["sha256"]:
         raise ValueError(f"{path}: sha256 {sha256(path)[:12]}… differs from the manifest's "
                          f"{e['sha256'][:12]}…; the file was changed or truncated")
-    extractor, _ = load_encoder(path)
-    return extractor, e
+    extractor, meta = load_encoder(path)
+    return extractor, {**e, "data_info": meta["data_info"]}
 
 
 SPLIT_SUFFIXES = ("xsub", "xview", "xset")

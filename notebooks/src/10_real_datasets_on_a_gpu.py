@@ -643,21 +643,24 @@ if nucla_dir.is_dir():
     plt.show()
 
     encoder, entry = load_pretrained("ascal_synthetic_xsub")
-    tr_t, te_t, _ = transfer_data(entry["config"], "ascal", "nucla", "xview", root=str(nucla_dir.parent))
+    tr_t, te_t, _ = transfer_data(entry["config"], entry["data_info"], "ascal", "nucla", "xview",
+                                  root=str(nucla_dir.parent))
     f_tr, f_te = extract_features(encoder, tr_t), extract_features(encoder, te_t)
     r_tr, r_te = raw_features(n_tr), raw_features(n_te)
     rows = []
-    for name, (a, b) in {"raw coordinates (N-UCLA)": (r_tr, r_te),
-                         "AS-CAL pretrained on the embedded dataset": (f_tr, f_te)}.items():
-        knn = knn_accuracy(a, tr_t.y, b, te_t.y, k=(1,))
-        rows.append((name, f"{100 * linear_probe(a, tr_t.y, b, te_t.y):.1f}", f"{100 * knn[1]:.1f}"))
+    for name, (a, b, ytr, yte) in {"raw coordinates (N-UCLA)": (r_tr, r_te, n_tr.y, n_te.y),
+                                   "AS-CAL pretrained on the embedded dataset": (f_tr, f_te, tr_t.y, te_t.y)}.items():
+        knn = knn_accuracy(a, ytr, b, yte, k=(1,))
+        rows.append((name, f"{100 * linear_probe(a, ytr, b, yte):.1f}", f"{100 * knn[1]:.1f}"))
     show_table(["features of N-UCLA view 3 (test)", "linear probe (%)", "kNN-1 (%)"], rows)
 
 # %% [markdown]
 # Measured on the development CPU: 75.0 probe / 63.8 kNN-1 for the transferred AS-CAL against
 # 45.0 / 52.8 for raw coordinates. AS-CAL pretrained on N-UCLA itself gets 74.6 / 65.1 with the
 # same frame50 input (`ascal_nucla_frame50`) but only 48.7 / 45.3 with the official 60-frame,
-# zero-padded input (README, "N-UCLA: the input, transfer ..."). So an encoder that never saw an
+# zero-padded input (README, "N-UCLA: the input, transfer ..."; those numbers come from
+# `skelcl benchmark`, whose data path differs slightly from this cell's `load_nucla`, so the raw
+# kNN above can differ by a few tenths). So an encoder that never saw an
 # N-UCLA clip, pretrained on 1,800 procedural clips, is as good here as one pretrained on
 # N-UCLA's own 1,020 training clips — and the input format matters more than either.
 
