@@ -3,8 +3,8 @@
 #   tools/browser_test.sh [extra pytest args]
 # Installs Debian's chromium (apt) and the playwright Python package (pip) when missing -- never a
 # Playwright browser download -- then runs `python -m pytest tests/browser -q`.
-# Env: SKELCL_BROWSER_NOTEBOOK (default notebooks/09_inspecting_representations.ipynb, else the
-# fixture), SKELCL_SCREENSHOTS (default outputs/browser/), SKELCL_CHROMIUM (default /usr/bin/chromium),
+# Env: SKELCL_BROWSER_NOTEBOOK (default notebooks/09_inspecting_representations.ipynb),
+# SKELCL_SCREENSHOTS (default outputs/browser/), SKELCL_CHROMIUM (default /usr/bin/chromium),
 # SKELCL_BROWSER_TIMEOUT (seconds for "Run All Cells", default 300). See docs/results/browser_test.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,8 +3,6 @@
 Nothing here imports playwright at import time, so collecting this folder never fails on a machine
 without it; there every test of the folder is skipped with the reason
 (``pytest_collection_modifyitems``). Run: ``tools/browser_test.sh``.
-
-``python tests/browser/conftest.py`` rewrites the fixture notebook (fixture_explorers.ipynb).
 """
 
 from __future__ import annotations
@@ -26,7 +24,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 CHROMIUM = os.environ.get("SKELCL_CHROMIUM") or "/usr/bin/chromium"   # Debian's package
-FIXTURE_NOTEBOOK = HERE / "fixture_explorers.ipynb"
 DEFAULT_NOTEBOOK = REPO / "notebooks" / "09_inspecting_representations.ipynb"
 # Without the background-networking flags Chromium keeps dialling out on a closed network.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -37,7 +34,7 @@ SERVER_START_TIMEOUT = 120.0
 # ------------------------------------------------------------------------------ helpers
 
 def notebook_path() -> Path:
-    """``$SKELCL_BROWSER_NOTEBOOK``, else notebook 09 when it exists, else the fixture notebook."""
+    """``$SKELCL_BROWSER_NOTEBOOK``, else notebook 09."""
     env = os.environ.get("SKELCL_BROWSER_NOTEBOOK")
     if env:
         p = Path(env)
@@ -45,7 +42,7 @@ def notebook_path() -> Path:
         if not p.is_file():
             raise FileNotFoundError(f"SKELCL_BROWSER_NOTEBOOK={env!r}: no such notebook ({p})")
         return p.resolve()
-    return DEFAULT_NOTEBOOK if DEFAULT_NOTEBOOK.is_file() else FIXTURE_NOTEBOOK
+    return DEFAULT_NOTEBOOK
 
 
 def screenshot_dir() -> Path:
@@ -217,54 +214,3 @@ def browser_context(tmp_path_factory):
         context.set_default_timeout(30_000)
         yield context
         context.close()
-
-
-# ------------------------------------------------------------------------------ fixture notebook
-
-FIXTURE_CELLS = [
-    ("markdown", "# Browser-test fixture: both explorers on a tiny synthetic set\n\n"
-                 "Written by `python tests/browser/conftest.py`; driven by "
-                 "`tests/browser/test_explorers_browser.py` until notebook 09 exists."),
-    ("code", "%matplotlib inline\n"
-             "import numpy as np\n"
-             "from sklearn.decomposition import PCA\n"
-             "\n"
-             "from skelcl_lib.data import make_synthetic\n"
-             "from skelcl_lib.widgets import knn_explorer, tsne_explorer\n"
-             "\n"
-             "data = make_synthetic(seed=0, size=\"tiny\", t_max=40)   # 4 subjects x 3 views x every class\n"
-             "flat = data.x.reshape(len(data), -1)                                   # (N, 3*T*V*M)\n"
-             "features = {\n"
-             "    \"pca\": PCA(n_components=16, random_state=0).fit_transform(flat).astype(np.float32),\n"
-             "    \"random\": np.random.default_rng(0).normal(size=(len(data), 16)).astype(np.float32),\n"
-             "}\n"
-             "print(data.summary())"),
-    ("code", "tsne = tsne_explorer(features, data, perplexity=10)\n"
-             "tsne"),
-    ("code", "m = data.splits[\"xsub\"]                                  # True = train\n"
-             "train, test = data.subset(m), data.subset(~m)\n"
-             "knn = knn_explorer(features[\"pca\"][m], train, features[\"pca\"][~m], test, k=3)\n"
-             "knn"),
-]
-
-
-def build_fixture_notebook():
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    for i, (kind, src) in enumerate(FIXTURE_CELLS):
-        cell = (nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell)(src)
-        cell["id"] = f"fixture-{i}"                    # stable ids: regenerating gives the same file
-        nb.cells.append(cell)
-    nbformat.validate(nb)
-    return nb
-
-
-if __name__ == "__main__":
-    import nbformat
-
-    nbformat.write(build_fixture_notebook(), str(FIXTURE_NOTEBOOK))
-    print(f"wrote {FIXTURE_NOTEBOOK}")

@@ -1,6 +1,6 @@
 """Real-browser test of the t-SNE and kNN explorers: JupyterLab on 127.0.0.1, headless Debian
-Chromium driven by Playwright. Opens the notebook (``$SKELCL_BROWSER_NOTEBOOK``, else notebook 09,
-else fixture_explorers.ipynb), runs every cell from the Run menu, operates both explorers like a
+Chromium driven by Playwright. Opens the notebook (``$SKELCL_BROWSER_NOTEBOOK``, else notebook 09),
+runs every cell from the Run menu, operates both explorers like a
 user and asserts that what is shown changes. Screenshots go to ``$SKELCL_SCREENSHOTS``
 (default outputs/browser/). One command: ``tools/browser_test.sh``.
 
