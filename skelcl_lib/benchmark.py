@@ -182,6 +182,7 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
                 name, overrides = method_config("ascal", data, split, root, quick, seeds[0])
                 cfg = load_config(name, overrides)
                 cfg["data"]["preprocess"] = None        # raw_features does its own time normalisation
+                cfg["data"]["normalize_scale"] = None   # the plain baseline: coordinates as recorded
                 train, test = build_data(cfg)
                 ftr, fte = raw_features(train), raw_features(test)
                 dataset = getattr(train, "dataset", data)
@@ -283,6 +284,7 @@ def transfer_data(source_config: dict, source_info: dict, method: str, data: str
     layout, bodies = source_info["layout"], int(source_info["bodies"])
     config = load_config(*method_config(method, data, split, root, quick, seed))
     config["data"]["preprocess"] = source_config["data"].get("preprocess")   # the encoder's input
+    config["data"]["normalize_scale"] = source_config["data"].get("normalize_scale")
     train, test = build_data(config)
     drop = bodies < train.x.shape[-1]
     return (convert_layout(train, layout, bodies, drop_bodies=drop),

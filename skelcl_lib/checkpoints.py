@@ -165,8 +165,11 @@ def export(run_dir_or_checkpoint, name: str, directory=None, notes: str = "") ->
     e = {
         "file": path.name, "sha256": sha256(path), "bytes": path.stat().st_size,
         "method": config.get("method"), "stream": (config.get("model") or {}).get("stream", "joint"),
+        **({"input_streams": list((config.get("model") or {})["streams"])}
+           if "streams" in (config.get("model") or {}) else {}),
         "data": {"source": data.get("source"), "protocol": data.get("protocol"),
                  "seed": data.get("seed", 0), "preprocess": data.get("preprocess"),
+                 "normalize_scale": data.get("normalize_scale"),
                  "size": (data.get("synthetic") or {}).get("size", "full")},
         "config_name": config.get("name"), "epochs": int((config.get("train") or {}).get("epochs", 0)),
         "seed": config.get("seed"), "config": _plain(config),

@@ -93,7 +93,7 @@ def pretrain_and_evaluate(out: pathlib.Path, seed: int, quick: bool, epochs: int
     run_dir = pretrain(config, run_dir=out / f"ascal_{protocol}")
     train_s = time.perf_counter() - t0
     probe = json.loads((run_dir / "probe.json").read_text())
-    train, test = build_data({**config, "data": {**config["data"], "preprocess": None}})
+    train, test = build_data({**config, "data": {**config["data"], "preprocess": None, "normalize_scale": None}})
     raw_tr, raw_te = ev.raw_features(train), ev.raw_features(test)
     raw = {"linear": ev.linear_probe(raw_tr, train.y, raw_te, test.y),
            "knn": {str(k): v for k, v in ev.knn_accuracy(raw_tr, train.y, raw_te, test.y).items()}}

@@ -145,6 +145,22 @@ def raw_features(data, t_resample: int = 20, chunk: int = 512) -> np.ndarray:
     return out
 
 
+def pose_statistics(data, spread: bool = False) -> np.ndarray:
+    """Hand-made clip features (N, 3·V·M), or (N, 2·3·V·M) with ``spread``: every joint's mean
+    position over time and, with ``spread``, its standard deviation over time (how much it moves),
+    after centring each body on ``layout.spine_joint`` in every frame (absent bodies stay zero).
+
+    Meant as a diagnostic next to ``raw_features``: a mean-pooled encoder that only keeps the
+    mean pose scores like the first; the second shows what a little motion information adds.
+    All T frames are used, so give it time-normalised clips (frame50) rather than zero-padded ones.
+    """
+    x = np.asarray(data.x, dtype=np.float32)
+    j = data.layout.spine_joint
+    x = x - x[:, :, :, j:j + 1, :]
+    parts = [x.mean(axis=2)] + ([x.std(axis=2)] if spread else [])
+    return np.concatenate([p.reshape(len(x), -1) for p in parts], axis=1)
+
+
 def raw_probe(train, test, t_resample: int = 20, C: float = 1.0) -> float:
     """``linear_probe`` on ``raw_features`` of two SkeletonData (see there for the preprocessing)."""
     return linear_probe(raw_features(train, t_resample), train.y,

@@ -5,7 +5,8 @@ A config is a plain dict (YAML), merged over :data:`DEFAULTS`::
     method: ascal            # a key of the method registry (see register_method)
     base: ascal_synthetic    # optional: start from another config, then override
     seed: 1
-    data:  {source: synthetic | stgcn | nucla, protocol: xsub, preprocess: null | frame50, ...}
+    data:  {source: synthetic | stgcn | nucla, protocol: xsub, preprocess: null | frame50,
+            normalize_scale: null | torso length in metres, ...}
     model: {...}             # keyword arguments of the method's builder
     train: {epochs, batch_size, optimizer, lr, lr_milestones, amp, device, ...}
     probe: {enabled, knn_k, batch_size}
@@ -53,7 +54,7 @@ DEFAULTS: dict = {
     "method": "ascal",
     "seed": 1,
     "run_dir": None,                 # default: runs/<config name>
-    "data": {"source": "synthetic", "protocol": "xsub", "preprocess": None},
+    "data": {"source": "synthetic", "protocol": "xsub", "preprocess": None, "normalize_scale": None},
     "model": {},
     "train": {
         "epochs": 60,
@@ -211,7 +212,9 @@ def build_data(config: dict):
     sources: ``synthetic`` (``seed`` + ``make_synthetic`` keyword arguments under ``synthetic``,
     split by ``protocol``); ``stgcn`` (``root`` + ``train_data``/``train_label``/``test_data``/
     ``test_label`` file names); ``nucla`` (``root``, split by ``protocol``).
-    ``preprocess: frame50`` applies AimCLR's ``to_frame50`` to both parts.
+    ``preprocess: frame50`` applies AimCLR's ``to_frame50`` to both parts; then
+    ``normalize_scale: L`` (metres; not in either official code) scales every clip so that its
+    performer's torso is L long (``data.normalize.normalize_scale``).
     ``max_train`` / ``max_test`` keep n samples of each part, evenly spaced over it (for quick
     runs; files sorted by class, as N-UCLA's are, still give every class).
     """
@@ -242,6 +245,14 @@ def build_data(config: dict):
                        for p in (train, test))
     elif d.get("preprocess") not in (None, "none"):
         raise ValueError(f"config field 'data.preprocess': expected null or 'frame50', got {d['preprocess']!r}")
+    torso = d.get("normalize_scale")
+    if torso not in (None, False):
+        if isinstance(torso, bool) or not isinstance(torso, (int, float)) or not torso > 0:
+            raise ValueError("config field 'data.normalize_scale': expected null or a positive torso "
+                             f"length in metres (e.g. 0.45), got {torso!r}")
+        from dataclasses import replace
+        from .data.normalize import normalize_scale
+        train, test = (replace(p, x=normalize_scale(p.x, p.layout, float(torso))) for p in (train, test))
     return train, test
 
 

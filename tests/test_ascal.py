@@ -189,3 +189,32 @@ def test_optional_head_is_trained_but_not_evaluated():
     with pytest.raises(ValueError, match="head"):
         _small(head="deep")
     assert _small(head="linear").head_q[0].out_features == 512
+
+
+def test_streams_option_feeds_joint_and_motion_to_the_lstm_in_training_and_evaluation():
+    from skelcl_lib.augment import to_motion
+    from skelcl_lib.methods.ascal import StreamInput
+
+    x, y = _batch(n=4, t=30)
+    assert StreamInput()(x) is x                                        # the paper's input
+    jm = StreamInput(("joint", "motion"), motion_scale=10.0)(x)
+    assert jm.shape == (4, 6, 30, 25, 2)
+    torch.testing.assert_close(jm[:, :3], x)
+    torch.testing.assert_close(jm[:, 3:], 10.0 * to_motion(x))
+    for bad in (("joint", "joint"), ("speed",), ()):
+        with pytest.raises(ValueError, match="streams"):
+            StreamInput(bad)
+    torch.manual_seed(0)
+    m = _small(streams=("joint", "motion"), skip_warmup_epoch=True)
+    assert m.encoder_q.input_size == 300                                # two streams of 150
+    m.on_epoch_start(1)
+    loss, _ = m.training_step((x, y))
+    loss.backward()
+    assert m.encoder_q.lstm.weight_ih_l0.grad[:, 150:].abs().sum() > 0   # motion inputs are used
+    f = m.feature_extractor().eval()
+    xc = x[:, :, :16] - x[:, :, :16, 1:2]
+    want = m.encoder_q(torch.cat([xc, 10.0 * to_motion(xc)], dim=1))
+    torch.testing.assert_close(f(x), want)
+    info = {"channels": 3, "joints": 20, "bodies": 1, "num_train": 100, "frames": 50, "layout": "kinect20"}
+    built = build_ascal({"model": {"hidden_size": 8, "streams": ["joint", "bone"]}}, info)
+    assert built.encoder_q.input_size == 120 and built.streams.layout == "kinect20"

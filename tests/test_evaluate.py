@@ -61,6 +61,20 @@ def test_extract_features_batches_and_mode():
     assert ext.training                           # the caller's mode is restored
 
 
+def test_pose_statistics_are_the_centred_mean_and_spread_over_time():
+    data = make_data(n=3, t=6)
+    j = data.layout.spine_joint
+    c = data.x - data.x[:, :, :, j:j + 1, :]
+    mean = ev.pose_statistics(data)
+    both = ev.pose_statistics(data, spread=True)
+    assert mean.shape == (3, 3 * 25 * 1) and both.shape == (3, 2 * 3 * 25 * 1)
+    np.testing.assert_allclose(mean, c.mean(axis=2).reshape(3, -1), atol=1e-6)
+    np.testing.assert_allclose(both[:, 75:], c.std(axis=2).reshape(3, -1), atol=1e-6)
+    shifted = make_data(n=3, t=6)
+    shifted.x[:] = data.x + np.array([1.0, -2.0, 3.0], dtype=np.float32)[None, :, None, None, None]
+    np.testing.assert_allclose(ev.pose_statistics(shifted, True), both, atol=1e-5)   # translation-free
+
+
 def test_raw_features_preprocessing():
     data = make_data(n=6, t=8)
     data.lengths = np.array([8, 8, 5, 5, 3, 8])

@@ -16,6 +16,7 @@ _LAZY = {
     "save_stgcn": ("formats", "save_stgcn"),
     "load_ctrgcn_npz": ("formats", "load_ctrgcn_npz"),
     "to_frame50": ("frame50", "to_frame50"),
+    "normalize_scale": ("normalize", "normalize_scale"),
     "convert_layout": ("convert", "convert_layout"),
     "prepare_ntu": ("ntu", "prepare_ntu"),
     "prepare_pku": ("pku", "prepare_pku"),

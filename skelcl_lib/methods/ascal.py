@@ -43,6 +43,39 @@ class CenteredCrop(nn.Module):
         return self.center(x[:, :, : self.frames])
 
 
+class StreamInput(nn.Module):
+    """x: (N, 3, T, V, M) -> the named streams stacked on the channel axis, (N, 3·S, T, V, M).
+
+    ``streams``: a tuple of "joint", "motion" (frame differences, last frame 0) and "bone"
+    (``augment.to_bone`` with ``layout``); ``("joint",)`` is the identity, AS-CAL's only input.
+    Motion is multiplied by ``motion_scale`` (frame-to-frame steps are ~10x smaller than the
+    centred coordinates). Not in the official code: a named option (``model.streams``), computed
+    from each augmented view as AimCLR derives its motion and bone streams (METHODS.md §3.2).
+    """
+
+    def __init__(self, streams=("joint",), layout: str = "ntu25", motion_scale: float = 10.0):
+        super().__init__()
+        from ..augment import STREAMS
+        streams = (streams,) if isinstance(streams, str) else tuple(streams)
+        bad = [s for s in streams if s not in STREAMS]
+        if not streams or bad or len(set(streams)) != len(streams):
+            raise ValueError(f"ASCAL streams: expected distinct names from {STREAMS}, got {list(streams)}")
+        if not motion_scale > 0:
+            raise ValueError(f"ASCAL motion_scale: expected a positive number, got {motion_scale!r}")
+        self.streams, self.layout, self.motion_scale = streams, layout, float(motion_scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.streams == ("joint",):
+            return x
+        from ..augment import to_stream
+        parts = [to_stream(x, s, self.layout) * (self.motion_scale if s == "motion" else 1.0)
+                 for s in self.streams]
+        return torch.cat(parts, dim=1)
+
+    def extra_repr(self) -> str:
+        return f"streams={list(self.streams)}, layout={self.layout!r}, motion_scale={self.motion_scale}"
+
+
 class FeatureExtractor(nn.Module):
     """Raw (N, 3, T, V, M) -> CAE (N, D) of the query encoder with the evaluation preprocessing."""
 
@@ -98,6 +131,10 @@ class ASCAL(nn.Module):
     head: the official optional projection head (``--head``, off by default, METHODS.md §4.2):
     None, "linear" (Linear(H, 512)) or "mlp" (Linear(H, H) → ReLU → Linear(H, 512)), weights
     N(0, 0.01); the loss acts on its output, evaluation still uses the CAE (the head is dropped).
+    streams: what the LSTM reads per frame (``StreamInput``): ("joint",) as in the paper, or e.g.
+    ("joint", "motion"), each stream derived from the augmented view; input_size is then the
+    per-stream size C·V·M and the LSTM gets S times as many inputs. Not an official option.
+    layout: the joint layout (for the bone stream). motion_scale: the motion stream's factor.
     """
 
     def __init__(self, input_size: int, hidden_size: int = 256, num_layers: int = 1,
@@ -107,8 +144,11 @@ class ASCAL(nn.Module):
                  augmentation="subtract_randomFlip_shear", key_augmentation=None,
                  blur_normalize: bool = False, rotate_symmetric: bool = False,
                  pooling: str = "mean", head: str | None = None, head_dim: int = 512,
-                 shear_amplitude: float = 1.0):
+                 shear_amplitude: float = 1.0, streams=("joint",), layout: str = "ntu25",
+                 motion_scale: float = 10.0):
         super().__init__()
+        self.streams = StreamInput(streams, layout, motion_scale)
+        input_size = int(input_size) * len(self.streams.streams)
         self.alpha, self.tau = float(alpha), float(tau)
         self.selected_frames = int(selected_frames)
         self.l2_normalize, self.skip_warmup_epoch = bool(l2_normalize), bool(skip_warmup_epoch)
@@ -122,7 +162,8 @@ class ASCAL(nn.Module):
                     shear_amplitude=shear_amplitude)
         self.view_q = ascal_augmentation(augmentation, **opts)
         self.view_k = ascal_augmentation(augmentation if key_augmentation is None else key_augmentation, **opts)
-        self.eval_preprocess = CenteredCrop(selected_frames, center_joint)
+        self.eval_preprocess = nn.Sequential(CenteredCrop(selected_frames, center_joint), self.streams) \
+            if self.streams.streams != ("joint",) else CenteredCrop(selected_frames, center_joint)
         self.generator: torch.Generator | None = None   # None: the global RNG (seeded by the loop)
         self.forward_only = False                       # True during the warm-up epoch
 
@@ -139,8 +180,8 @@ class ASCAL(nn.Module):
     def training_step(self, batch):
         """batch = (x, y), x: (N, 3, T, V, M) raw joints -> (loss or None, logs). y is unused."""
         x = batch[0][:, :, : self.selected_frames]
-        x_q = self.view_q(x, generator=self.generator)  # query view x̃
-        x_k = self.view_k(x, generator=self.generator)  # key view x̄, an independent draw
+        x_q = self.streams(self.view_q(x, generator=self.generator))  # query view x̃
+        x_k = self.streams(self.view_k(x, generator=self.generator))  # key view x̄, an independent draw
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.forward_only):
             q = self.encoder_q(x_q)                     # CAE, (N, D)
             with torch.no_grad():
@@ -182,4 +223,5 @@ def build_ascal(config: dict, info: dict) -> ASCAL:
     K = kw.pop("K", "auto")
     if K == "auto":
         K = max(1, min(16384, info["num_train"] // 2))
+    kw.setdefault("layout", info.get("layout", "ntu25"))
     return ASCAL(input_size=info["channels"] * info["joints"] * info["bodies"], K=int(K), **kw)
