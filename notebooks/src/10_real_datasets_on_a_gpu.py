@@ -655,14 +655,16 @@ if nucla_dir.is_dir():
     show_table(["features of N-UCLA view 3 (test)", "linear probe (%)", "kNN-1 (%)"], rows)
 
 # %% [markdown]
-# Measured on the development CPU: 75.0 probe / 63.8 kNN-1 for the transferred AS-CAL against
+# Measured on the development CPU: 78.0 probe / 77.8 kNN-1 for the transferred AS-CAL against
 # 45.0 / 52.8 for raw coordinates. AS-CAL pretrained on N-UCLA itself gets 74.6 / 65.1 with the
-# same frame50 input (`ascal_nucla_frame50`) but only 48.7 / 45.3 with the official 60-frame,
-# zero-padded input (README, "N-UCLA: the input, transfer ..."; those numbers come from
-# `skelcl benchmark`, whose data path differs slightly from this cell's `load_nucla`, so the raw
-# kNN above can differ by a few tenths). So an encoder that never saw an
-# N-UCLA clip, pretrained on 1,800 procedural clips, is as good here as one pretrained on
-# N-UCLA's own 1,020 training clips — and the input format matters more than either.
+# frame50 input and the paper's settings (`ascal_nucla_frame50`), 84.1 / 78.0 with the shipped
+# encoder's options added (motion stream, body-size normalisation, AdamW), and only 48.7 / 45.3
+# with the official 60-frame, zero-padded input (README, "N-UCLA: the input, transfer ..."; those
+# numbers come from `skelcl benchmark` and `skelcl evaluate`, whose data path differs slightly
+# from this cell's `load_nucla`, so the raw kNN above can differ by a few tenths). So an encoder
+# that never saw an N-UCLA clip, pretrained on 1,800 procedural clips, is within a few points of
+# one pretrained on N-UCLA's own 1,020 training clips with the same options — and the input
+# format matters more than either.
 
 # %% [markdown]
 # ## 7. The `paper` configs
