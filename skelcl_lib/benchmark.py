@@ -164,7 +164,7 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
     source (shipped checkpoint, earlier run or pretrained now), evaluated on this data; the target
     clips are converted to the source's joint layout and body count (``data.convert_layout``)."""
     from .evaluate import evaluate_extractor, knn_accuracy, linear_evaluation, linear_probe, raw_features
-    from .train import build_data, load_config
+    from .train import INPUT_FIELDS, build_data, load_config
 
     splits = tuple(splits or DEFAULT_SPLITS[data])
     rows, provenance = [], {}
@@ -181,8 +181,8 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
                 # the same data as the methods see: the AS-CAL config's data section
                 name, overrides = method_config("ascal", data, split, root, quick, seeds[0])
                 cfg = load_config(name, overrides)
-                cfg["data"]["preprocess"] = None        # raw_features does its own time normalisation
-                cfg["data"]["normalize_scale"] = None   # the plain baseline: coordinates as recorded
+                # coordinates as recorded: raw_features does its own time normalisation
+                cfg["data"].update(dict.fromkeys(INPUT_FIELDS))
                 train, test = build_data(cfg)
                 ftr, fte = raw_features(train), raw_features(test)
                 dataset = getattr(train, "dataset", data)
@@ -279,12 +279,11 @@ def transfer_data(source_config: dict, source_info: dict, method: str, data: str
     it, with the source encoder's preprocessing (``source_config``), converted to the joint layout
     and body count it was trained on (``source_info``: its checkpoint's ``data_info``)."""
     from .data import convert_layout
-    from .train import build_data, load_config
+    from .train import INPUT_FIELDS, build_data, load_config
 
     layout, bodies = source_info["layout"], int(source_info["bodies"])
     config = load_config(*method_config(method, data, split, root, quick, seed))
-    config["data"]["preprocess"] = source_config["data"].get("preprocess")   # the encoder's input
-    config["data"]["normalize_scale"] = source_config["data"].get("normalize_scale")
+    config["data"].update({k: source_config["data"].get(k) for k in INPUT_FIELDS})   # the encoder's input
     train, test = build_data(config)
     drop = bodies < train.x.shape[-1]
     return (convert_layout(train, layout, bodies, drop_bodies=drop),

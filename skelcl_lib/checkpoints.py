@@ -161,12 +161,11 @@ def export(run_dir_or_checkpoint, name: str, directory=None, notes: str = "") ->
     extractor, _ = load_encoder(path)            # measure what a user will load
     acc = measure(extractor, config)
     log = read_log(src.parent) if src.parent.joinpath("log.jsonl").exists() else []
-    data = config.get("data") or {}
+    data, model = config.get("data") or {}, config.get("model") or {}
     e = {
         "file": path.name, "sha256": sha256(path), "bytes": path.stat().st_size,
         "method": config.get("method"), "stream": (config.get("model") or {}).get("stream", "joint"),
-        **({"input_streams": list((config.get("model") or {})["streams"])}
-           if "streams" in (config.get("model") or {}) else {}),
+        **({"input_streams": list(model["streams"])} if "streams" in model else {}),
         "data": {"source": data.get("source"), "protocol": data.get("protocol"),
                  "seed": data.get("seed", 0), "preprocess": data.get("preprocess"),
                  "normalize_scale": data.get("normalize_scale"),

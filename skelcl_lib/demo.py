@@ -82,7 +82,7 @@ def pretrain_and_evaluate(out: pathlib.Path, seed: int, quick: bool, epochs: int
     The same probes on raw coordinates (``evaluate.raw_features``) give the baseline row.
     """
     from . import evaluate as ev
-    from .train import build_data, load_config, pretrain
+    from .train import INPUT_FIELDS, build_data, load_config, pretrain
 
     overrides = [f"data.seed={seed}", f"data.protocol={protocol}", f"train.epochs={epochs}",
                  f"train.lr_milestones=[{max(epochs - 1, 1)}]", "train.progress=false"]
@@ -93,7 +93,7 @@ def pretrain_and_evaluate(out: pathlib.Path, seed: int, quick: bool, epochs: int
     run_dir = pretrain(config, run_dir=out / f"ascal_{protocol}")
     train_s = time.perf_counter() - t0
     probe = json.loads((run_dir / "probe.json").read_text())
-    train, test = build_data({**config, "data": {**config["data"], "preprocess": None, "normalize_scale": None}})
+    train, test = build_data({**config, "data": {**config["data"], **dict.fromkeys(INPUT_FIELDS)}})
     raw_tr, raw_te = ev.raw_features(train), ev.raw_features(test)
     raw = {"linear": ev.linear_probe(raw_tr, train.y, raw_te, test.y),
            "knn": {str(k): v for k, v in ev.knn_accuracy(raw_tr, train.y, raw_te, test.y).items()}}

@@ -206,6 +206,12 @@ def _spread(n: int, k: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, k).round().astype(int))
 
 
+# The ``data`` fields that shape what an encoder reads (applied by ``build_data`` after loading):
+# a baseline on coordinates as recorded sets them all to None, a transfer copies them from the
+# encoder's own config.
+INPUT_FIELDS = ("preprocess", "normalize_scale")
+
+
 def build_data(config: dict):
     """(train, test) SkeletonData for ``config["data"]``.
 
@@ -247,12 +253,12 @@ def build_data(config: dict):
         raise ValueError(f"config field 'data.preprocess': expected null or 'frame50', got {d['preprocess']!r}")
     torso = d.get("normalize_scale")
     if torso not in (None, False):
-        if isinstance(torso, bool) or not isinstance(torso, (int, float)) or not torso > 0:
-            raise ValueError("config field 'data.normalize_scale': expected null or a positive torso "
-                             f"length in metres (e.g. 0.45), got {torso!r}")
         from dataclasses import replace
         from .data.normalize import normalize_scale
-        train, test = (replace(p, x=normalize_scale(p.x, p.layout, float(torso))) for p in (train, test))
+        try:
+            train, test = (replace(p, x=normalize_scale(p.x, p.layout, torso)) for p in (train, test))
+        except ValueError as e:
+            raise ValueError(f"config field 'data.normalize_scale': {e}") from None
     return train, test
 
 

@@ -162,8 +162,7 @@ class ASCAL(nn.Module):
                     shear_amplitude=shear_amplitude)
         self.view_q = ascal_augmentation(augmentation, **opts)
         self.view_k = ascal_augmentation(augmentation if key_augmentation is None else key_augmentation, **opts)
-        self.eval_preprocess = nn.Sequential(CenteredCrop(selected_frames, center_joint), self.streams) \
-            if self.streams.streams != ("joint",) else CenteredCrop(selected_frames, center_joint)
+        self.eval_preprocess = nn.Sequential(CenteredCrop(selected_frames, center_joint), self.streams)
         self.generator: torch.Generator | None = None   # None: the global RNG (seeded by the loop)
         self.forward_only = False                       # True during the warm-up epoch
 
