@@ -2,7 +2,7 @@
 
 For each split of the chosen data and each method it finds an encoder, in this order:
 
-1. a shipped checkpoint (``data/checkpoints/manifest.json``) for the same method, stream, data
+1. a shipped checkpoint (``skelcl_lib/pretrained/manifest.json``) for the same method, stream, data
    source, protocol and data seed (unless ``--retrain``);
 2. a finished run ``RUNS/<method>_<data>_<split>/checkpoint_last.pt`` from an earlier call;
 3. otherwise it pretrains one with the method's config for that data (``--quick``: a tiny

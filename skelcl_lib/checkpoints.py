@@ -7,7 +7,8 @@ values, so ``torch.load(..., weights_only=True)`` reads it::
     {"format": "skelcl-encoder-1", "name": ..., "config": {...}, "data_info": {...},
      "state_dict": {...}}
 
-``data/checkpoints/manifest.json`` lists every file with the config it was trained with, the data
+``skelcl_lib/pretrained/manifest.json`` (package data, so an ordinary non-editable install
+carries it) lists every file with the config it was trained with, the data
 seed and split, the epochs, its sha256 and the accuracy measured when it was exported (the
 quick probe of :func:`skelcl_lib.train.quick_probe`: scikit-learn logistic regression and
 cosine kNN on the frozen features of the embedded test split). ``tests/test_checkpoints.py``
@@ -41,11 +42,11 @@ MANIFEST_NAME = "manifest.json"
 
 
 def checkpoint_dir() -> pathlib.Path:
-    """``$SKELCL_CHECKPOINTS`` or the repository's ``data/checkpoints`` (next to the package)."""
+    """``$SKELCL_CHECKPOINTS`` or the package's own ``pretrained`` folder (installed with it)."""
     env = os.environ.get("SKELCL_CHECKPOINTS")
     if env:
         return pathlib.Path(env)
-    return pathlib.Path(__file__).resolve().parents[1] / "data" / "checkpoints"
+    return pathlib.Path(__file__).resolve().parent / "pretrained"
 
 
 def _manifest_path(directory=None) -> pathlib.Path:

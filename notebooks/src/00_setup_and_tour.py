@@ -18,34 +18,14 @@
 # ## 1. Setup
 #
 # **On your own machine** you installed the course with `pip install -e .` (see the README), and
-# nothing more is needed. **On Google Colab** the next cell clones the repository and installs the
-# library into the running Python (no restart needed). It does nothing anywhere else.
-
-# %%
-import os
-import subprocess
-import sys
-
-# Course maintainer: set this to the public URL of the course repository.
-REPO_URL = "https://github.com/YOUR-ORG/skelcl.git"
-
-if "google.colab" in sys.modules:
-    if "YOUR-ORG" in REPO_URL:
-        raise RuntimeError("REPO_URL is still the placeholder: set it to the course repository's URL")
-    if not os.path.isdir("skelcl"):
-        subprocess.run(["git", "clone", "--depth", "1", REPO_URL, "skelcl"], check=True)
-    # a regular (non-editable) install: the new package is importable at once
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "./skelcl"], check=True)
-    import importlib
-
-    importlib.invalidate_caches()
-    print("skelcl installed")
-else:
-    print("not on Colab: nothing to install")
-
-# %% [markdown]
-# On Colab, pick a GPU with *Runtime → Change runtime type* **before** running the cell above;
-# changing the runtime later starts a fresh machine and you would install again.
+# nothing more is needed. **On Google Colab** the cell at the very top of this notebook (and of
+# every other one) clones the repository and installs the library, with its shipped encoders,
+# into the running Python (no restart needed). Anywhere else it only prints one line. Every Colab
+# notebook runs in its own fresh machine, which is why each notebook opens with that cell.
+#
+# On Colab, pick a GPU with *Runtime → Change runtime type* **before** running the set-up cell;
+# changing the runtime later starts a fresh machine and you would install again. Which notebooks
+# profit from a GPU, and what to run on one, is the last section of notebook 10.
 #
 # ## 2. Environment check
 #

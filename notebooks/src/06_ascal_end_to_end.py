@@ -18,8 +18,8 @@
 #
 # **Checkpoints.** We pretrain live, small and short, to see the loop work; then we load the
 # shipped checkpoint `ascal_synthetic_<split>` (the full `ascal_synthetic` recipe: 15 passes on
-# all 3600 clips, about 1.5 min on one core; `data/checkpoints/manifest.json` records how it was
-# made) and evaluate both with the same protocols. That recipe departs from the paper in four
+# all 3600 clips, about 1.5 min on one core; `skelcl_lib/pretrained/manifest.json` records how
+# it was made) and evaluate both with the same protocols. That recipe departs from the paper in four
 # named, measured ways (frame50 input, body-size normalisation, a joint + motion input, AdamW):
 # section 6 shows why.
 

@@ -17,7 +17,7 @@
 # `semi_supervised`, `finetune`, `per_class_accuracy`, `results_table`) and the explorers in
 # `skelcl_lib.widgets` (`tsne_explorer`, `knn_explorer`).
 #
-# **Where the encoders come from.** `data/checkpoints/` holds small frozen encoders trained with
+# **Where the encoders come from.** `skelcl_lib/pretrained/` holds small frozen encoders trained with
 # the `*_synthetic` configs (the manifest records config, epochs, checksum and accuracy).
 # `load_or_train` loads them; only if a file is missing does it retrain (in smoke mode, a tiny
 # stand-in). Nothing here makes you wait for a long CPU run.
