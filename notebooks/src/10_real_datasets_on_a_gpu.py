@@ -976,8 +976,8 @@ plt.show()
 #    `MyDrive/skelcl_data/ntu60/frame50/xsub/`. Its size, computed as N × 3 × 50 × 25 × 2 × 4 bytes:
 #    ≈ 1.2 GB train + 0.5 GB test. AimCLR needs only the frame50 folders; AS-CAL needs the
 #    300-frame `data/ntu60/xsub/` (six times larger, ≈ 10 GB).
-# 2. **In Colab:** *Runtime → Change runtime type → GPU*, run notebook 00's setup cell (it installs
-#    the course), then the cell below. It copies the arrays from Drive to the machine's local disk
+# 2. **In Colab:** *Runtime → Change runtime type → GPU*, run the set-up cell at the top of this
+#    notebook (it installs the course), then the cell below. It copies the arrays from Drive to the machine's local disk
 #    (memory-mapped reads from Drive are slow) and writes the run folder **to Drive**, so a
 #    disconnected session can continue with `--resume` (a checkpoint is written every epoch).
 # 3. Evaluate with `skelcl evaluate` as in section 7, from the run folder on Drive.
@@ -1094,3 +1094,66 @@ else:
 # %%
 shutil.rmtree(WORK, ignore_errors=True)   # the scratch files of this notebook
 print("removed", WORK)
+
+# %% [markdown]
+# ## 10. On a free Colab GPU: what to run
+#
+# Everything above, and notebooks 00–09, runs on a CPU: the course's own trainings are sized
+# for it, and notebooks 06 and 09 load the shipped encoders instead of training them. A GPU
+# pays off for the runs below. On Colab: *Runtime → Change runtime type → T4 GPU* (the free
+# card, 16 GB), then run the set-up cell at the top of this notebook (each notebook has one;
+# it installs the course into the fresh machine), then these steps.
+#
+# 1. **Check the card** with the course's GPU check. It runs every method's training step
+#    (augmentations on the GPU, mixed precision), the augmentations alone, and the evaluation
+#    (features, linear, kNN) on random data of each config's shape, and prints a table of
+#    throughput and peak memory:
+#    `python skelcl/benchmarks/gpu_check.py --out gpu_check.md`.
+# 2. **The embedded dataset, full recipes.** The same configs as the shipped encoders, with mixed
+#    precision switched on (`train.amp` is ignored on a CPU):
+#
+#    | method | command |
+#    |---|---|
+#    | AS-CAL | `skelcl pretrain --config ascal_synthetic --set train.amp=true --run-dir runs/gpu/ascal_synthetic` |
+#    | SkeletonCLR | `skelcl pretrain --config skeletonclr_synthetic --set train.amp=true --run-dir runs/gpu/skeletonclr_synthetic` |
+#    | AimCLR | `skelcl pretrain --config aimclr_synthetic --set train.amp=true --run-dir runs/gpu/aimclr_synthetic` |
+#
+#    Then `skelcl evaluate --checkpoint runs/gpu/NAME --protocol linear` for each run.
+# 3. **N-UCLA-sized runs** (1,020 training clips, 10 classes), once you have the dataset (section
+#    6) on your Drive: the `*_nucla_gpu` configs. They turn mixed precision on; SkeletonCLR and
+#    AimCLR use the official batch 128 and lr 0.1 with four times the epochs of the CPU recipe,
+#    so the number of optimiser steps stays about the same; AS-CAL keeps its official batch 32
+#    (each config's comments say what it changes):
+#
+#    | method | command |
+#    |---|---|
+#    | AS-CAL | `skelcl pretrain --config ascal_nucla_gpu --set data.root=$NUCLA --run-dir runs/gpu/ascal_nucla` |
+#    | SkeletonCLR | `skelcl pretrain --config skeletonclr_nucla_gpu --set data.root=$NUCLA --run-dir runs/gpu/skeletonclr_nucla` |
+#    | AimCLR | `skelcl pretrain --config aimclr_nucla_gpu --set data.root=$NUCLA --run-dir runs/gpu/aimclr_nucla` |
+#
+#    with `NUCLA=/content/drive/MyDrive/skelcl_data/nw_ucla` (wherever you put the folder).
+# 4. **Paper runs** (NTU, PKU-MMD): section 8.
+#
+# **How long?** Not measured here: the course has not been run on a GPU yet, so neither the
+# check's table nor the durations of these runs are known. The check
+# of step 1 gives clips per second for every method on your card; an epoch takes about
+# (training clips) ÷ (clips per second), and `runs/.../log.jsonl` records the real `seconds` of
+# every epoch.
+
+# %%
+COLAB_GPU_RUNS = {
+    "check": ["python", "skelcl/benchmarks/gpu_check.py", "--out", "gpu_check.md"],
+    **{f"{m}_synthetic": ["skelcl", "pretrain", "--config", f"{m}_synthetic", "--set", "train.amp=true",
+                          "--run-dir", f"runs/gpu/{m}_synthetic"] for m in ("ascal", "skeletonclr", "aimclr")},
+}
+RUN_NOW = ["check"]          # add e.g. "skeletonclr_synthetic" to train on the GPU as well
+
+on_colab_gpu = "google.colab" in sys.modules and torch.cuda.is_available()
+for name, command in COLAB_GPU_RUNS.items():
+    if on_colab_gpu and name in RUN_NOW:
+        print(f"running {name}: {' '.join(command)}", flush=True)
+        subprocess.run(command, check=True)
+    else:
+        print(f"{name:22s} {' '.join(command)}")
+if not on_colab_gpu:
+    print("Not on Colab with a GPU: the commands above are only listed.")
