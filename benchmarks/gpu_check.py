@@ -174,7 +174,9 @@ def timed(fn, items: int, device: torch.device, repeats: int) -> tuple[float, fl
 
 
 def markdown(rows: list[dict], header: str) -> str:
-    lines = [header, "", "| config | part | batch / clips | throughput | seconds | peak memory (MiB) |",
+    note = ("seconds: the timed epoch (train step), the median call (augment), the whole part "
+            "(features, linear, kNN); peak memory: CUDA only")
+    lines = [header, "", note, "", "| config | part | batch / clips | throughput | seconds | peak memory (MiB) |",
              "|---|---|---|---|---|---|"]
     for r in rows:
         peak = "–" if r["peak_mib"] is None else f"{r['peak_mib']:,.0f}"

@@ -1,9 +1,10 @@
 """A non-editable install carries the shipped encoders: notebooks 06 and 09 load them, retrain nothing.
 
-This is what the set-up cell does on Colab (``pip install --no-deps ./skelcl``). The test installs
-a copy of this checkout into a fresh virtual environment (reusing the installed torch through
-``--system-site-packages``), then runs both notebooks in smoke mode from a folder outside the
-checkout, with that environment's Python as the kernel.
+This is what the set-up cell does on Colab (``pip install --no-deps ./skelcl``, a regular wheel
+install). The test builds a wheel from a copy of this checkout, installs it into a fresh virtual
+environment (reusing the installed torch through ``--system-site-packages``), then runs both
+notebooks in smoke mode from a folder outside the checkout, with that environment's Python as
+the kernel.
 """
 
 import json
@@ -34,10 +35,16 @@ def venv_python(tmp_path_factory) -> pathlib.Path:
     base = tmp_path_factory.mktemp("install")
     src, venv = base / "skelcl", base / "venv"
     shutil.copytree(ROOT, src, ignore=IGNORED)           # builds write into the source tree
+    # the wheel is built with this Python's setuptools (no download), then installed in the venv
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                        "-w", str(base / "dist"), str(src)], capture_output=True, text=True,
+                       env=_clean_env(), cwd=base)
+    assert r.returncode == 0, r.stdout + r.stderr
+    (wheel,) = (base / "dist").glob("skelcl-*.whl")
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     python = venv / "bin" / "python"
-    r = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                        str(src)], capture_output=True, text=True, env=_clean_env(), cwd=base)
+    r = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
+                       capture_output=True, text=True, env=_clean_env(), cwd=base)
     assert r.returncode == 0, r.stdout + r.stderr
     shutil.rmtree(src)                                   # nothing may be read from the source copy
     return python
