@@ -1142,7 +1142,7 @@ print("removed", WORK)
 
 # %%
 COLAB_GPU_RUNS = {
-    "check": ["python", "skelcl/benchmarks/gpu_check.py", "--out", "gpu_check.md"],
+    "check": [sys.executable, "skelcl/benchmarks/gpu_check.py", "--out", "gpu_check.md"],
     **{f"{m}_synthetic": ["skelcl", "pretrain", "--config", f"{m}_synthetic", "--set", "train.amp=true",
                           "--run-dir", f"runs/gpu/{m}_synthetic"] for m in ("ascal", "skeletonclr", "aimclr")},
 }
