@@ -164,6 +164,14 @@ def save_labels(path, names: Sequence[str], labels: Sequence[int]) -> None:
 # ---------------------------------------------------------------- st-gcn arrays: writing
 
 
+def malformed_lines(skipped: dict[str, str], show: int = 5) -> list[str]:
+    """Summary lines for the first ``show`` malformed files of a prepare report."""
+    out = [f"    malformed: {msg}" for _, msg in sorted(skipped.items())[:show]]
+    if len(skipped) > show:
+        out.append(f"    ... and {len(skipped) - show} more in prepare_report.json")
+    return out
+
+
 def write_stgcn_part(folder, part: str, names: Sequence[str], labels: Sequence[int],
                      get_x: Callable[[int], np.ndarray], shape: tuple[int, int, int, int],
                      crop: str = "first", frame50_folder=None, progress=None) -> dict:
