@@ -312,7 +312,7 @@ def test_prepare_ntu_skips_and_reports_malformed_files(tmp_path, capsys):
     assert sorted(rep.skipped_malformed) == ["S004C001P001R001A001", "S004C002P001R001A001"]
     assert "truncated" in rep.skipped_malformed["S004C001P001R001A001"]
     assert "12 fields" in rep.skipped_malformed["S004C002P001R001A001"]
-    assert rep.parsed_now == 6 and "skipped (malformed file): 2" in str(rep)
+    assert rep.parsed_now == 7 and "skipped (malformed file): 2" in str(rep)
     saved = json.loads((tmp_path / "o" / "prepare_report.json").read_text())
     assert saved["skipped_malformed"] == rep.skipped_malformed
     names = load_labels(tmp_path / "o" / "xsub" / "train_label.pkl")[0]
