@@ -36,18 +36,6 @@ PKU2_NAME = re.compile(r"^A(\d{3})N(\d{3})V(\d{3})C(\d{3})L(\d{3})$")
 SKELETON_SUFFIX = ".skeleton"
 
 
-def read_text_lines(path) -> list[str]:
-    """The lines of a UTF-8 text file (LF or CRLF), trailing blank lines removed."""
-    try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise DataFormatError.at(path, f"byte {e.start}", "a text file", got="undecodable bytes") from None
-    lines = text.splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()
-    return lines
-
-
 def strip_suffix(name: str) -> str:
     """``'S001C002P003R002A013.skeleton'`` -> ``'S001C002P003R002A013'``."""
     return name[: -len(SKELETON_SUFFIX)] if name.endswith(SKELETON_SUFFIX) else name

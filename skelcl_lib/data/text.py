@@ -56,12 +56,13 @@ def to_floats(path, where: str, text: str, count: int) -> np.ndarray:
 
 
 def explain_line(path, where: str, line: str, names: tuple[str, ...], int_fields=(),
-                 allowed: dict | None = None) -> DataFormatError:
+                 allowed: dict | None = None, described: str | None = None) -> DataFormatError:
     """The error for a line that failed its full-line pattern: wrong field count, a field that
-    is not a plain number, or a value outside its allowed set."""
+    is not a plain number, or a value outside its allowed set. ``described`` replaces the list
+    of field names in the count message."""
     tok = fields(line)
     if len(tok) != len(names):
-        return DataFormatError.at(path, where, f"{len(names)} fields ({' '.join(names)})",
+        return DataFormatError.at(path, where, f"{len(names)} fields ({described or ' '.join(names)})",
                                   got=f"{len(tok)} fields: {line}")
     for k, t in enumerate(tok):
         if k in int_fields:
