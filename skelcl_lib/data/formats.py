@@ -26,12 +26,12 @@ from ..skeleton import get_layout
 from .dataset import SkeletonData
 
 # NTU sample names: SsssCcccPpppRrrrAaaa (FORMATS.md §3.1).
-NTU_NAME = re.compile(r"^S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})$")
+NTU_NAME = re.compile(r"^S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})\Z", re.ASCII)
 # PKU-MMD per-action names written by AimCLR's cutting scripts (METHODS.md §2.4):
 # part I  F{file:03d}V{view:03d}C{class:03d}L{index:03d}
 # part II A0{aa}N0{nn}V{view:03d}C{class:03d}L{index:03d}
-PKU1_NAME = re.compile(r"^F(\d{3})V(\d{3})C(\d{3})L(\d{3})$")
-PKU2_NAME = re.compile(r"^A(\d{3})N(\d{3})V(\d{3})C(\d{3})L(\d{3})$")
+PKU1_NAME = re.compile(r"^F(\d{3})V(\d{3})C(\d{3})L(\d{3})\Z", re.ASCII)
+PKU2_NAME = re.compile(r"^A(\d{3})N(\d{3})V(\d{3})C(\d{3})L(\d{3})\Z", re.ASCII)
 
 SKELETON_SUFFIX = ".skeleton"
 

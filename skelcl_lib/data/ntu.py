@@ -196,7 +196,7 @@ def in_benchmark(name: str, benchmark: str) -> bool:
     return benchmark == "ntu120" or parse_ntu_name(name).action <= 60
 
 
-_LIST_LINE = re.compile(r"^S\d{3}C\d{3}P\d{3}R\d{3}A\d{3}$")
+_LIST_LINE = re.compile(r"^S\d{3}C\d{3}P\d{3}R\d{3}A\d{3}\Z", re.ASCII)
 
 
 def read_missing_list(path) -> set[str]:

@@ -25,7 +25,8 @@ from .text import FLOAT, LineReader, explain_line, is_number, line_pattern, read
 
 VALUES_PER_FRAME = 150
 NUM_CLASSES = 51  # PKU-MMD's action classes; part II uses 41 of them
-VIDEO_NAME = {1: re.compile(r"^(\d{4})-([LMR])$"), 2: re.compile(r"^A(\d{2})N(\d{2})-([LMR])$")}
+VIDEO_NAME = {1: re.compile(r"^(\d{4})-([LMR])\Z", re.ASCII),
+              2: re.compile(r"^A(\d{2})N(\d{2})-([LMR])\Z", re.ASCII)}
 VIEW_ID = {"L": 1, "M": 2, "R": 3}
 
 
