@@ -261,6 +261,21 @@ def build_checked(config, data_info, path, build=None) -> nn.Module:
     return build(config, data_info)
 
 
+def _check_weights(state: dict, expected: dict, path) -> None:
+    """The saved tensors against the model's: same names, shapes and dtypes, finite values."""
+    missing, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    if missing or extra:
+        raise DataFormatError.at(path, "state_dict", "the parameters of the model its config describes",
+                                 got=f"missing {missing[:3]}, unexpected {extra[:3]}")
+    for k, t in state.items():
+        want = expected[k]
+        if t.shape != want.shape or t.dtype != want.dtype:
+            raise DataFormatError.at(path, f"state_dict[{k!r}]", f"{want.dtype} {tuple(want.shape)}",
+                                     got=f"{t.dtype} {tuple(t.shape)}")
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise DataFormatError.at(path, f"state_dict[{k!r}]", "finite weights", got="NaN or inf")
+
+
 def load_encoder(path, map_location="cpu") -> tuple[nn.Module, dict]:
     """(extractor in eval mode, {"config", "data_info", "name"}) from a shipped checkpoint file.
 
@@ -285,6 +300,7 @@ def load_encoder(path, map_location="cpu") -> tuple[nn.Module, dict]:
         raise DataFormatError.at(path, "state_dict", "a mapping of parameter names to tensors",
                                  got=type(state).__name__)
     extractor = build_checked(obj["config"], obj["data_info"], path)
+    _check_weights(state, extractor.state_dict(), path)
     try:
         extractor.load_state_dict(state)
     except RuntimeError as e:

@@ -142,7 +142,11 @@ def _xyz(path, frames, max_bodies, num_joints):
     x = np.zeros((3, len(frames), num_joints, max_bodies), dtype=np.float32)
     for t, bodies in enumerate(frames):
         for m, body in enumerate(bodies[:max_bodies]):
-            x[:, t, :, m] = body.joints[:, :3].T
+            with np.errstate(over="ignore"):
+                x[:, t, :, m] = body.joints[:, :3].T
+            if not np.isfinite(x[:, t, :, m]).all():
+                raise DataFormatError.at(path, f"x y z of body {m + 1} of frame {t + 1}",
+                                         "coordinates within float32 range", got="an overflow")
     if not x.any():
         raise EmptySkeletonError.at(path, "x y z", "a non-zero skeleton", got="all zeros")
     return x
