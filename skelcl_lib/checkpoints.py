@@ -41,6 +41,7 @@ import torch
 from torch import nn
 
 from .errors import DataFormatError
+from .skeleton import LAYOUTS
 
 FORMAT = "skelcl-encoder-1"
 MANIFEST_NAME = "manifest.json"
@@ -207,8 +208,11 @@ def _validate_checkpoint_config(config, data_info, path) -> None:
         v = data_info.get(key)
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
             raise DataFormatError.at(path, f"data_info.{key}", f"an integer in {lo}..{hi}", got=v)
-    if not isinstance(data_info.get("layout", "ntu25"), str):
-        raise DataFormatError.at(path, "data_info.layout", "a layout name", got=data_info.get("layout"))
+    layout = data_info.get("layout", "ntu25")
+    if not isinstance(layout, str) or layout.lower() not in LAYOUTS \
+            or LAYOUTS[layout.lower()].num_joints != data_info["joints"]:
+        raise DataFormatError.at(path, "data_info.layout", f"a layout with {data_info['joints']} joints "
+                                 f"(one of {sorted(LAYOUTS)})", got=layout)
 
     def walk(v, where):
         if isinstance(v, bool) or v is None or isinstance(v, str):

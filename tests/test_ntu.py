@@ -159,6 +159,22 @@ def test_a_file_of_empty_frames_stays_small(tmp_path):
     assert x.shape == (3, 5000, 25, 2) and x[:, :4999].sum() == 0 and x[:, 4999].any()
 
 
+def test_memory_stays_proportional_to_the_file(tmp_path):
+    """20 MB of empty frames announcing 10 million frames: refused without a large allocation."""
+    import tracemalloc
+
+    f = tmp_path / "huge.skeleton"
+    f.write_bytes(b"10000000\n" + b"0\n" * 10_000_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataFormatError, match=r"line 1 \(numFrames\).*<= 10000"):
+            read_ntu_skeleton(f)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * f.stat().st_size     # the decoded text, nothing built from the count
+
+
 def test_empty_sequences_raise_empty_skeleton_error(tmp_path):
     (tmp_path / "e0.skeleton").write_text("0\n")
     with pytest.raises(EmptySkeletonError, match="at least one frame"):
