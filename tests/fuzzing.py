@@ -26,19 +26,27 @@ The last three should never happen. Used by ``tests/test_fuzz_readers.py`` and
 from __future__ import annotations
 
 import ast
+import hashlib
 import io
 import json
 import math
 import pickle
 import random
 import re
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import torch
 
+from skelcl_lib import checkpoints as C
+from skelcl_lib.data.formats import load_ctrgcn_npz, load_stgcn
+from skelcl_lib.data.ntu import read_ntu_skeleton
+from skelcl_lib.data.nucla import read_nucla_json
+from skelcl_lib.data.pku import read_pku_skeleton
 from skelcl_lib.errors import DataFormatError
 
 INVALID = object()
@@ -266,7 +274,6 @@ def ntu_oracle(folder: Path):
 
 
 def ntu_load(folder: Path):
-    from skelcl_lib.data.ntu import read_ntu_skeleton
     return read_ntu_skeleton(folder / "a.skeleton")
 
 
@@ -294,7 +301,6 @@ def pku_oracle(folder: Path):
 
 
 def pku_load(folder: Path):
-    from skelcl_lib.data.pku import read_pku_skeleton
     return read_pku_skeleton(folder / "0002-L.txt")
 
 
@@ -391,7 +397,6 @@ def nucla_oracle(folder: Path):
 
 
 def nucla_load(folder: Path):
-    from skelcl_lib.data.nucla import read_nucla_json
     return read_nucla_json(folder / "a08_s03_e01_v02.json")
 
 
@@ -560,7 +565,6 @@ def stgcn_oracle(folder: Path):
 
 
 def stgcn_load(folder: Path):
-    from skelcl_lib.data.formats import load_stgcn
     return load_stgcn(folder / "train_data.npy", folder / "train_label.pkl")
 
 
@@ -642,7 +646,6 @@ def ctrgcn_oracle(folder: Path):
 
 
 def ctrgcn_load(folder: Path):
-    from skelcl_lib.data.formats import load_ctrgcn_npz
     return load_ctrgcn_npz(folder / "NTU60_CS.npz", "train")
 
 
@@ -658,12 +661,6 @@ _INFO = {"channels": 3, "frames": 10, "joints": 25, "bodies": 2, "num_train": 20
 
 
 def checkpoint_seed(rng: random.Random) -> dict[str, bytes]:
-    import tempfile
-
-    import torch
-
-    from skelcl_lib import checkpoints as C
-
     torch.manual_seed(rng.randrange(2 ** 31))
     ex = C.build_extractor(_TINY, _INFO)
     with tempfile.TemporaryDirectory() as d:
@@ -675,7 +672,6 @@ def checkpoint_seed(rng: random.Random) -> dict[str, bytes]:
 
 
 def _sha(raw: bytes) -> str:
-    import hashlib
     return hashlib.sha256(raw).hexdigest()
 
 
@@ -684,8 +680,6 @@ class Payload:
 
 
 def checkpoint_mutate(rng: random.Random, seed: dict[str, bytes]) -> dict[str, bytes]:
-    import torch
-
     raw = seed["enc.pt"]
     if rng.random() < 0.55:
         data = mutate_bytes(rng, raw, head=200)
@@ -719,7 +713,6 @@ def checkpoint_mutate(rng: random.Random, seed: dict[str, bytes]) -> dict[str, b
 
 
 def checkpoint_load(folder: Path):
-    from skelcl_lib import checkpoints as C
     return C.load_pretrained("enc", folder)
 
 
@@ -727,7 +720,6 @@ def checkpoint_oracle(folder: Path):
     """Valid when torch's safe loader reads the file, the format tag, config and data
     description are the seed's, and the tensors have the seed's names, shapes and dtypes with
     finite values; the reader must then return exactly those tensors."""
-    import torch
     try:
         obj = torch.load(folder / "enc.pt", weights_only=True)
     except Exception:  # unreadable for torch as well
@@ -748,7 +740,6 @@ def checkpoint_oracle(folder: Path):
 
 
 def checkpoint_same(got, exp) -> bool:
-    import torch
     ex, _ = got
     sd = ex.state_dict()
     want = exp["state_dict"]

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import pickle
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -161,8 +162,6 @@ def test_a_file_of_empty_frames_stays_small(tmp_path):
 
 def test_memory_stays_proportional_to_the_file(tmp_path):
     """20 MB of empty frames announcing 10 million frames: refused without a large allocation."""
-    import tracemalloc
-
     f = tmp_path / "huge.skeleton"
     f.write_bytes(b"10000000\n" + b"0\n" * 10_000_000)
     tracemalloc.start()

@@ -14,8 +14,11 @@ numpy ints legitimately needs are allowed. Arrays are always read with ``allow_p
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import re
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -276,8 +279,6 @@ def open_npy(path, mmap: bool = True, kinds: str = "f") -> np.ndarray:
     """Open a ``.npy`` file after checking its header against the file's size: a truncated file
     or a header announcing a huge shape is a ``DataFormatError`` before anything is allocated.
     ``kinds``: the allowed dtype kinds ("f" float, "iu" integer). I/O errors stay ``OSError``."""
-    import os
-
     path = Path(path)
     with open(path, "rb") as f:
         shape, fortran, dtype = _npy_header(f, path)
@@ -395,9 +396,6 @@ def load_ctrgcn_npz(path, part: str = "train", num_classes: int | None = None) -
     non-numeric member, NaN/inf, empty dimensions or labels out of range are a
     ``DataFormatError`` naming the file and the member.
     """
-    import zipfile
-    import zlib
-
     path = Path(path)
     if part not in ("train", "test"):
         raise ValueError(f"load_ctrgcn_npz: part must be 'train' or 'test', got {part!r}")
