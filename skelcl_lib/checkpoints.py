@@ -215,13 +215,13 @@ def _validate_checkpoint_config(config, data_info, path) -> None:
                                  f"(one of {sorted(LAYOUTS)})", got=layout)
 
     def walk(v, where):
-        if isinstance(v, bool) or v is None or isinstance(v, str):
-            return
         key = where.rpartition(".")[2]
-        if isinstance(v, int) and key in MODEL_BOUNDS:
+        if key in MODEL_BOUNDS and not (key == "K" and v == "auto"):
             lo, hi = MODEL_BOUNDS[key]
-            if not lo <= v <= hi:
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise DataFormatError.at(path, where, f"an integer in {lo}..{hi}", got=v)
+        elif isinstance(v, bool) or v is None or isinstance(v, str):
+            return
         elif isinstance(v, int):
             if not -MAX_MODEL_INT <= v <= MAX_MODEL_INT:
                 raise DataFormatError.at(path, where, f"an integer within +-{MAX_MODEL_INT}", got=v)

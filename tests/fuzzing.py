@@ -685,7 +685,7 @@ def checkpoint_mutate(rng: random.Random, seed: dict[str, bytes]) -> dict[str, b
         data = mutate_bytes(rng, raw, head=200)
     else:
         obj = torch.load(io.BytesIO(raw), weights_only=True)
-        op = rng.choice(["format", "field", "model", "info", "state", "payload", "type"])
+        op = rng.choice(["format", "field", "model", "info", "state", "payload", "type", "sizes", "sizes"])
         if op == "format":
             obj["format"] = rng.choice(["skelcl-encoder-2", None, 1])
         elif op == "field":
@@ -699,6 +699,16 @@ def checkpoint_mutate(rng: random.Random, seed: dict[str, bytes]) -> dict[str, b
             k = rng.choice(list(obj["state_dict"]))
             obj["state_dict"][k] = rng.choice([torch.zeros(1), obj["state_dict"][k].double(), 3,
                                                obj["state_dict"][k] * float("nan")])
+        elif op == "sizes":   # values a valid checkpoint may hold, and their limits on both sides
+            value = rng.choice([0, 1, 7, 100_000, 100_001, 1 << 20, (1 << 20) + 1, 100_000_000,
+                                100_000_001, True, 3.0])
+            where = rng.choice([("config", "model", "K"), ("config", "model", "selected_frames"),
+                                ("data_info", "frames"), ("data_info", "num_train"),
+                                ("data_info", "num_classes"), ("name",)])
+            target = obj
+            for k in where[:-1]:
+                target = target[k]
+            target[where[-1]] = value
         elif op == "payload":
             obj["extra"] = Payload()
         else:
@@ -716,17 +726,34 @@ def checkpoint_load(folder: Path):
     return C.load_pretrained("enc", folder)
 
 
+def _int_in(v, lo, hi) -> bool:
+    return type(v) is int and lo <= v <= hi
+
+
 def checkpoint_oracle(folder: Path):
-    """Valid when torch's safe loader reads the file, the format tag, config and data
-    description are the seed's, and the tensors have the seed's names, shapes and dtypes with
-    finite values; the reader must then return exactly those tensors."""
+    """Valid when torch's safe loader reads the file, the format tag is right, the config and
+    data description keep the seed's keys, method and shape-giving values and their other
+    sizes are within the documented bounds, and the tensors have the seed's names, shapes and
+    dtypes with finite values; the reader must then return exactly those tensors."""
     try:
         obj = torch.load(folder / "enc.pt", weights_only=True)
     except Exception:  # unreadable for torch as well
         return INVALID
     seed = torch.load(io.BytesIO(seed_files(FORMATS["checkpoint"])["enc.pt"]), weights_only=True)
-    if not isinstance(obj, dict) or obj.get("format") != "skelcl-encoder-1" \
-            or obj.get("config") != seed["config"] or obj.get("data_info") != seed["data_info"]:
+    if not isinstance(obj, dict) or obj.get("format") != "skelcl-encoder-1":
+        return INVALID
+    cfg, info = obj.get("config"), obj.get("data_info")
+    if not isinstance(cfg, dict) or set(cfg) != set(seed["config"]) or cfg["method"] != "ascal":
+        return INVALID
+    model = cfg["model"]
+    if not isinstance(model, dict) or set(model) != set(seed["config"]["model"]) \
+            or model["hidden_size"] != seed["config"]["model"]["hidden_size"] \
+            or not _int_in(model["K"], 1, 1 << 20) or not _int_in(model["selected_frames"], 1, 100_000):
+        return INVALID
+    if not isinstance(info, dict) or set(info) != set(seed["data_info"]) \
+            or any(info[k] != seed["data_info"][k] for k in ("channels", "joints", "bodies", "layout")) \
+            or not _int_in(info["frames"], 1, 100_000) or not _int_in(info["num_train"], 0, 100_000_000) \
+            or not _int_in(info["num_classes"], 1, 100_000):
         return INVALID
     state = obj.get("state_dict")
     if not isinstance(state, dict) or set(state) != set(seed["state_dict"]):
@@ -740,10 +767,11 @@ def checkpoint_oracle(folder: Path):
 
 
 def checkpoint_same(got, exp) -> bool:
-    ex, _ = got
+    ex, entry = got
     sd = ex.state_dict()
     want = exp["state_dict"]
-    return set(sd) == set(want) and all(torch.equal(sd[k], want[k]) for k in sd)
+    return set(sd) == set(want) and all(torch.equal(sd[k], want[k]) for k in sd) \
+        and entry["data_info"] == exp["data_info"]
 
 
 def manifest_mutate(rng: random.Random, seed: dict[str, bytes]) -> dict[str, bytes]:

@@ -204,6 +204,8 @@ def saved_with(tmp_path, model=None, data_info=None, state=None):
     (dict(model={"hidden_size": 2 ** 40}), r"config.model.hidden_size: .*1..8192"),
     (dict(model={"num_layers": 10 ** 6}), r"config.model.num_layers: .*1..16"),
     (dict(model={"tau": float("nan")}), r"config.model.tau: .*finite"),
+    (dict(model={"K": True}), r"config.model.K: .*integer in 1..1048576, got True"),
+    (dict(model={"selected_frames": 3.0}), r"config.model.selected_frames: .*integer"),
     (dict(model={"extra": [[2 ** 40]]}), r"config.model.extra\[0\]\[0\]: .*within"),
     (dict(data_info={"joints": 10 ** 9}), r"data_info.joints: .*1..100"),
     (dict(data_info={"channels": "3"}), r"data_info.channels"),

@@ -5,6 +5,8 @@ The mutations and oracles live in ``fuzzing.py``; ``benchmarks/fuzz_readers.py``
 cases at scale and writes the table in ``docs/results/fuzz_readers.md``.
 """
 
+import shutil
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,7 +23,9 @@ def campaign(fmt: str, folder, examples: int) -> dict[str, int]:
     def case(rng):
         outcome, detail = run_case(FORMATS[fmt], rng, folder)
         seen[outcome] = seen.get(outcome, 0) + 1
-        assert outcome not in BAD_OUTCOMES, f"{fmt}: {outcome}: {detail}"
+        if outcome in BAD_OUTCOMES:   # keep the files of the failing case for a look
+            shutil.copytree(folder, folder.parent / "failing", dirs_exist_ok=True)
+        assert outcome not in BAD_OUTCOMES, f"{fmt}: {outcome}: {detail} (files in {folder.parent / 'failing'})"
 
     case()
     return seen

@@ -209,10 +209,7 @@ def read_missing_list(path) -> set[str]:
     Keeps the lines matching ``^S\\d{3}C\\d{3}P\\d{3}R\\d{3}A\\d{3}$`` (after stripping blanks
     and an optional ``.skeleton``); a file with no such line is an error.
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError as e:
-        raise DataFormatError.at(path, "file", "a readable missing-sample list", got=str(e)) from None
+    text = Path(path).read_text(encoding="utf-8", errors="replace")  # a missing file stays OSError
     names = {strip_suffix(ln.strip()) for ln in text.splitlines()}
     names = {n for n in names if _LIST_LINE.match(n)}
     if not names:
