@@ -1,6 +1,7 @@
 """Shipped checkpoints: file format, checksum, load-or-train, and every manifest entry's accuracy."""
 
 import json
+import re
 
 import pytest
 import torch
@@ -199,6 +200,16 @@ def saved_with(tmp_path, model=None, data_info=None, state=None):
     return tmp_path / "c.pt"
 
 
+def test_saved_tensors_must_match_the_model(tmp_path):
+    obj = torch.load(C.checkpoint_dir() / SHIPPED["ascal_synthetic_xsub"]["file"], weights_only=True)
+    key = next(iter(obj["state_dict"]))
+    for bad, match in ((obj["state_dict"][key][:1], "torch.float32"), (obj["state_dict"][key].double(), "float64"),
+                       (obj["state_dict"][key] * float("nan"), "finite weights")):
+        path = saved_with(tmp_path, state={**obj["state_dict"], key: bad})
+        with pytest.raises(C.DataFormatError, match=rf"c.pt: state_dict\['{re.escape(key)}'\].*{match}"):
+            C.load_encoder(path)
+
+
 @pytest.mark.parametrize("kw,match", [
     (dict(model={"hidden_size": 8192, "num_layers": 16}), r"config.model: .*at most 100,000,000"),
     (dict(model={"hidden_size": 2 ** 40}), r"config.model.hidden_size: .*1..8192"),
@@ -209,8 +220,9 @@ def saved_with(tmp_path, model=None, data_info=None, state=None):
     (dict(model={"extra": [[2 ** 40]]}), r"config.model.extra\[0\]\[0\]: .*within"),
     (dict(data_info={"joints": 10 ** 9}), r"data_info.joints: .*1..100"),
     (dict(data_info={"channels": "3"}), r"data_info.channels"),
-    (dict(model={"hidden_size": "big"}), r"cannot be built"),
-    (dict(state={"w": torch.zeros(2)}), r"weights do not fit"),
+    (dict(model={"hidden_size": "big"}), r"config.model.hidden_size: .*integer"),
+    (dict(model={"no_such_option": 1}), r"cannot be built"),
+    (dict(state={"w": torch.zeros(2)}), r"state_dict: expected the parameters of the model"),
     (dict(state=[1, 2]), r"state_dict"),
 ])
 def test_checkpoint_config_is_validated_before_building(tmp_path, kw, match):
