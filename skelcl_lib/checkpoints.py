@@ -31,14 +31,32 @@ import hashlib
 import json
 import os
 import pathlib
+import pickle
 import platform
+import re
 import time
+import warnings
+import zipfile
 
 import torch
 from torch import nn
 
+from .errors import DataFormatError
+from .skeleton import LAYOUTS
+
 FORMAT = "skelcl-encoder-1"
 MANIFEST_NAME = "manifest.json"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+# Bounds a checkpoint's config must respect before a model is built from it: the data it
+# describes, any integer in its model section, and the size of the model it asks for.
+DATA_INFO_BOUNDS = {"channels": (1, 16), "frames": (1, 100_000), "joints": (1, 100), "bodies": (1, 16),
+                    "num_train": (0, 100_000_000), "num_classes": (1, 100_000)}
+MAX_MODEL_INT = 1 << 20
+MODEL_BOUNDS = {"num_layers": (1, 16), "hidden_size": (1, 8192), "hidden_dim": (1, 8192),
+                "feature_dim": (1, 8192), "hidden_channels": (1, 1024), "queue_size": (1, 1 << 20),
+                "K": (1, 1 << 20), "selected_frames": (1, 100_000)}
+MAX_MODEL_ELEMENTS = 100_000_000   # parameters + buffers (400 MB of float32)
+_WHAT_TO_DO = ("re-download it or delete it (load_or_train then trains it again)")
 
 
 def checkpoint_dir() -> pathlib.Path:
@@ -54,32 +72,67 @@ def _manifest_path(directory=None) -> pathlib.Path:
 
 
 def read_manifest(directory=None) -> dict:
-    """The manifest ``{"format": 1, "entries": {name: entry}}`` (empty when there is none)."""
+    """The manifest ``{"format": 1, "entries": {name: entry}}`` (empty when there is none).
+    A damaged file is a ``DataFormatError`` naming it."""
     path = _manifest_path(directory)
     if not path.exists():
         return {"format": 1, "entries": {}}
     try:
-        manifest = json.loads(path.read_text())
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
     except json.JSONDecodeError as e:
-        raise ValueError(f"{path}: not valid JSON ({e}); expected the checkpoint manifest") from None
-    if not isinstance(manifest.get("entries"), dict):
-        raise ValueError(f"{path}: field 'entries' missing or not an object; expected "
-                         f"{{'format': 1, 'entries': {{name: entry}}}}")
+        raise DataFormatError(f"{path}: not valid JSON ({e}); expected the checkpoint manifest",
+                              path=path, where="JSON") from None
+    except (UnicodeDecodeError, RecursionError, ValueError) as e:
+        raise DataFormatError(f"{path}: not a readable JSON manifest ({type(e).__name__}); expected "
+                              f"the checkpoint manifest", path=path, where="JSON") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("entries"), dict):
+        raise DataFormatError(f"{path}: field 'entries' missing or not an object; expected "
+                              f"{{'format': 1, 'entries': {{name: entry}}}}", path=path, where="entries")
     return manifest
+
+
+def _entry_file(d: pathlib.Path, name: str, e) -> pathlib.Path:
+    """The checkpoint file of manifest entry ``name``: a plain relative path inside ``d``."""
+    where = f"entries[{name!r}]"
+    mpath = d / MANIFEST_NAME
+    if not isinstance(e, dict):
+        raise DataFormatError.at(mpath, where, "an object with 'file' and 'sha256'", got=type(e).__name__)
+    f = e.get("file")
+    if not isinstance(f, str) or not f:
+        raise DataFormatError.at(mpath, f"{where}.file", "the checkpoint's file name", got=f)
+    rel = pathlib.PurePath(f)
+    if rel.is_absolute() or pathlib.PureWindowsPath(f).is_absolute() or ".." in rel.parts \
+            or "\\" in f or "\0" in f:
+        raise DataFormatError.at(mpath, f"{where}.file", "a file name inside the checkpoint folder "
+                                 "(no absolute path, no '..')", got=f)
+    path = d / rel
+    if not path.resolve().is_relative_to(d.resolve()):
+        raise DataFormatError.at(mpath, f"{where}.file", "a file inside the checkpoint folder "
+                                 "(a link leads outside it)", got=f)
+    return path
 
 
 def available(directory=None) -> list[str]:
     """Names of the manifest entries whose file is present."""
     d = pathlib.Path(directory or checkpoint_dir())
-    return [n for n, e in read_manifest(d)["entries"].items() if (d / e["file"]).exists()]
+    return [n for n, e in read_manifest(d)["entries"].items() if _entry_file(d, n, e).exists()]
 
 
 def entry(name: str, directory=None) -> dict:
-    entries = read_manifest(directory)["entries"]
+    """Manifest entry ``name``, its ``file`` and ``sha256`` fields checked."""
+    d = pathlib.Path(directory or checkpoint_dir())
+    entries = read_manifest(d)["entries"]
     if name not in entries:
-        raise KeyError(f"checkpoint {name!r} is not in {_manifest_path(directory)}; "
+        raise KeyError(f"checkpoint {name!r} is not in {_manifest_path(d)}; "
                        f"known: {sorted(entries)}")
-    return entries[name]
+    e = entries[name]
+    _entry_file(d, name, e)
+    sha = e.get("sha256")
+    if not isinstance(sha, str) or not _SHA256.fullmatch(sha):
+        raise DataFormatError.at(_manifest_path(d), f"entries[{name!r}].sha256",
+                                 "the file's sha256 (64 lowercase hex digits)",
+                                 got="missing" if sha is None else sha)
+    return e
 
 
 def sha256(path) -> str:
@@ -116,21 +169,150 @@ def save_encoder(method_or_extractor: nn.Module, config: dict, data_info: dict, 
     return path
 
 
-def load_encoder(path, map_location="cpu") -> tuple[nn.Module, dict]:
-    """(extractor in eval mode, {"config", "data_info", "name"}) from a shipped checkpoint file."""
+def safe_load(path, map_location="cpu", what: str = "checkpoint"):
+    """``torch.load(path, weights_only=True)``; a damaged or refused file is a ``DataFormatError``
+    that names the file and what to do (torch's own advice to disable the safe loader is never
+    passed on). I/O errors (a missing file) stay ``OSError``."""
     path = pathlib.Path(path)
-    obj = torch.load(path, map_location=map_location, weights_only=True)
+    with open(path, "rb"):    # a missing or unreadable file stays an OSError
+        pass
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        found = re.search(r"GLOBAL ([\w.]+)", str(e))
+        detail = f" (it references {found.group(1)})" if found else ""
+        raise DataFormatError(
+            f"{path}: refused by the safe loader{detail}: a {what} holds only tensors and plain "
+            f"values, so this file is damaged or not a skelcl {what}; {_WHAT_TO_DO}",
+            path=path, where="pickle") from None
+    except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError, KeyError, TypeError,
+            AttributeError, IndexError, OverflowError, MemoryError, UnicodeDecodeError) as e:
+        raise DataFormatError(
+            f"{path}: not a readable {what} ({type(e).__name__}; truncated or damaged file?); "
+            f"{_WHAT_TO_DO}", path=path, where="file") from None
+
+
+def _validate_checkpoint_config(config, data_info, path) -> None:
+    """Check what a checkpoint asks to build before anything is built: types, the data
+    description, and every integer of the model section within sane bounds. The single place
+    to call a full config schema from."""
+    if not isinstance(config, dict):
+        raise DataFormatError.at(path, "config", "an object (the training config)", got=type(config).__name__)
+    if not isinstance(config.get("method"), str):
+        raise DataFormatError.at(path, "config.method", "a method name", got=config.get("method"))
+    model = config.get("model")
+    if model is not None and not isinstance(model, dict):
+        raise DataFormatError.at(path, "config.model", "an object", got=type(model).__name__)
+    if not isinstance(data_info, dict):
+        raise DataFormatError.at(path, "data_info", "an object", got=type(data_info).__name__)
+    for key, (lo, hi) in DATA_INFO_BOUNDS.items():
+        v = data_info.get(key)
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise DataFormatError.at(path, f"data_info.{key}", f"an integer in {lo}..{hi}", got=v)
+    layout = data_info.get("layout", "ntu25")
+    if not isinstance(layout, str) or layout.lower() not in LAYOUTS \
+            or LAYOUTS[layout.lower()].num_joints != data_info["joints"]:
+        raise DataFormatError.at(path, "data_info.layout", f"a layout with {data_info['joints']} joints "
+                                 f"(one of {sorted(LAYOUTS)})", got=layout)
+
+    def walk(v, where):
+        key = where.rpartition(".")[2]
+        if key in MODEL_BOUNDS and not (key == "K" and v == "auto"):
+            lo, hi = MODEL_BOUNDS[key]
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                raise DataFormatError.at(path, where, f"an integer in {lo}..{hi}", got=v)
+        elif isinstance(v, bool) or v is None or isinstance(v, str):
+            return
+        elif isinstance(v, int):
+            if not -MAX_MODEL_INT <= v <= MAX_MODEL_INT:
+                raise DataFormatError.at(path, where, f"an integer within +-{MAX_MODEL_INT}", got=v)
+        elif isinstance(v, float):
+            if v != v or v in (float("inf"), float("-inf")):
+                raise DataFormatError.at(path, where, "a finite number", got=v)
+        elif isinstance(v, (list, tuple)):
+            if len(v) > 1000:
+                raise DataFormatError.at(path, where, "a short list", got=f"{len(v)} items")
+            for k, item in enumerate(v):
+                walk(item, f"{where}[{k}]")
+        elif isinstance(v, dict):
+            for k, item in v.items():
+                walk(item, f"{where}.{k}")
+        else:
+            raise DataFormatError.at(path, where, "plain JSON-like values", got=type(v).__name__)
+
+    walk(model or {}, "config.model")
+
+
+def build_checked(config, data_info, path, build=None) -> nn.Module:
+    """``build(config, data_info)`` (default: :func:`build_extractor`) after
+    :func:`_validate_checkpoint_config` and a dry run on torch's ``meta`` device that bounds the
+    model's size; a config that cannot be built is a ``DataFormatError`` naming the file."""
+    build = build or build_extractor
+    _validate_checkpoint_config(config, data_info, path)
+    try:
+        with torch.device("meta"):
+            probe = build(config, data_info)
+        size = sum(t.numel() for t in probe.parameters()) + sum(t.numel() for t in probe.buffers())
+        del probe
+    except DataFormatError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, NotImplementedError,
+            RuntimeError) as e:
+        raise DataFormatError(f"{path}: its config cannot be built ({type(e).__name__}: {e}); "
+                              f"{_WHAT_TO_DO}", path=path, where="config") from None
+    if size > MAX_MODEL_ELEMENTS:
+        raise DataFormatError.at(path, "config.model", f"a model of at most {MAX_MODEL_ELEMENTS:,} "
+                                 "parameters and buffers", got=f"{size:,}")
+    return build(config, data_info)
+
+
+def _check_weights(state: dict, expected: dict, path) -> None:
+    """The saved tensors against the model's: same names, shapes and dtypes, finite values."""
+    missing, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    if missing or extra:
+        raise DataFormatError.at(path, "state_dict", "the parameters of the model its config describes",
+                                 got=f"missing {missing[:3]}, unexpected {extra[:3]}")
+    for k, t in state.items():
+        want = expected[k]
+        if t.shape != want.shape or t.dtype != want.dtype:
+            raise DataFormatError.at(path, f"state_dict[{k!r}]", f"{want.dtype} {tuple(want.shape)}",
+                                     got=f"{t.dtype} {tuple(t.shape)}")
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise DataFormatError.at(path, f"state_dict[{k!r}]", "finite weights", got="NaN or inf")
+
+
+def load_encoder(path, map_location="cpu") -> tuple[nn.Module, dict]:
+    """(extractor in eval mode, {"config", "data_info", "name"}) from a shipped checkpoint file.
+
+    Read with ``weights_only=True``; every failure (damaged file, wrong format, a config that
+    asks for an oversized or unknown model, weights that do not fit it) is a
+    ``DataFormatError`` naming the file and what to do.
+    """
+    path = pathlib.Path(path)
+    obj = safe_load(path, map_location, what="checkpoint")
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         got = obj.get("format") if isinstance(obj, dict) else type(obj).__name__
-        raise ValueError(f"{path}: field 'format' is {got!r}; expected {FORMAT!r} (a file written "
-                         f"by skelcl_lib.checkpoints.save_encoder; training checkpoints load with "
-                         f"skelcl_lib.train.load_checkpoint)")
+        raise DataFormatError(f"{path}: field 'format' is {got!r}; expected {FORMAT!r} (a file written "
+                              f"by skelcl_lib.checkpoints.save_encoder; training checkpoints load with "
+                              f"skelcl_lib.train.load_checkpoint)", path=path, where="format")
     for field in ("config", "data_info", "state_dict"):
         if field not in obj:
-            raise ValueError(f"{path}: field {field!r} missing; expected {FORMAT!r}")
-    extractor = build_extractor(obj["config"], obj["data_info"])
-    extractor.load_state_dict(obj["state_dict"])
-    return extractor.eval(), {k: obj[k] for k in ("config", "data_info", "name")}
+            raise DataFormatError(f"{path}: field {field!r} missing; expected {FORMAT!r}; {_WHAT_TO_DO}",
+                                  path=path, where=field)
+    state = obj["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                              for k, v in state.items()):
+        raise DataFormatError.at(path, "state_dict", "a mapping of parameter names to tensors",
+                                 got=type(state).__name__)
+    extractor = build_checked(obj["config"], obj["data_info"], path)
+    _check_weights(state, extractor.state_dict(), path)
+    try:
+        extractor.load_state_dict(state)
+    except RuntimeError as e:
+        first = str(e).splitlines()[1:2] or [str(e)[:200]]
+        raise DataFormatError(f"{path}: its weights do not fit the model its config describes "
+                              f"({first[0].strip()}); {_WHAT_TO_DO}", path=path, where="state_dict") from None
+    return extractor.eval(), {k: obj.get(k) for k in ("config", "data_info", "name")}
 
 
 def measure(extractor: nn.Module, config: dict, knn_k=(1, 20)) -> dict:
@@ -191,13 +373,16 @@ def load_pretrained(name: str, directory=None, verify: bool = True) -> tuple[nn.
     checks its sha256."""
     d = pathlib.Path(directory or checkpoint_dir())
     e = entry(name, d)
-    path = d / e["file"]
+    path = _entry_file(d, name, e)
     if not path.exists():
         raise FileNotFoundError(f"{path}: the file of checkpoint {name!r} is missing "
                                 f"(use load_or_train to retrain it)")
-    if verify and sha256(path) != e["sha256"]:
-        raise ValueError(f"{path}: sha256 {sha256(path)[:12]}… differs from the manifest's "
-                         f"{e['sha256'][:12]}…; the file was changed or truncated")
+    if verify:
+        got = sha256(path)
+        if got != e["sha256"]:
+            raise DataFormatError(f"{path}: sha256 {got[:12]}… differs from the manifest's "
+                                  f"{e['sha256'][:12]}…; the file was changed or truncated; {_WHAT_TO_DO}",
+                                  path=path, where="sha256")
     extractor, meta = load_encoder(path)
     return extractor, {**e, "data_info": meta["data_info"]}
 
@@ -239,12 +424,16 @@ def load_or_train(name: str, directory=None, allow_train: bool = True, overrides
     if name in manifest:
         try:
             return load_pretrained(name, d)
-        except (FileNotFoundError, ValueError) as err:
+        except FileNotFoundError as err:
             reason = str(err)
+        except DataFormatError as err:
+            reason = f"the shipped checkpoint is damaged or invalid ({err})"
+            warnings.warn(f"checkpoint {name!r}: {reason}; it will be trained again", stacklevel=2)
     if not allow_train:
         raise FileNotFoundError(f"checkpoint {name!r}: {reason}; allow_train=False")
-    if name in manifest:
-        config = json.loads(json.dumps(manifest[name]["config"]))
+    saved = manifest[name].get("config") if isinstance(manifest.get(name), dict) else None
+    if isinstance(saved, dict) and isinstance(saved.get("train"), dict):
+        config = json.loads(json.dumps(saved))
         for o in overrides:
             config = apply_override(config, o)
     else:
@@ -284,7 +473,12 @@ def cli(argv: list[str]) -> int:
     if args.cmd == "verify":
         bad = 0
         for n in args.names or list(entries):
-            ex_, e = load_pretrained(n)
+            try:
+                ex_, e = load_pretrained(n)
+            except (DataFormatError, FileNotFoundError, KeyError) as err:
+                print(f"{n}: cannot be loaded: {err}")
+                bad += 1
+                continue
             got = measure(ex_, e["config"])
             diff = max(abs(got[k] - v) for k, v in e["accuracy"].items() if k.startswith(("linear", "knn")))
             print(f"{n}: recorded {e['accuracy']['linear_probe']:.4f}, measured {got['linear_probe']:.4f}, "
@@ -292,7 +486,7 @@ def cli(argv: list[str]) -> int:
             bad += diff > 0.005
         return 1 if bad else 0
     for n, e in entries.items():
-        present = (checkpoint_dir() / e["file"]).exists()
+        present = _entry_file(checkpoint_dir(), n, e).exists()
         a = e["accuracy"]
         print(f"{n:32s} {e['method']:12s} {e['data']['source']}/{e['data']['protocol']:6s} "
               f"{e['epochs']:4d} ep  linear {100 * a['linear_probe']:5.1f}  kNN-1 {100 * a['knn1']:5.1f}  "

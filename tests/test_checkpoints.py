@@ -1,6 +1,7 @@
 """Shipped checkpoints: file format, checksum, load-or-train, and every manifest entry's accuracy."""
 
 import json
+import re
 
 import pytest
 import torch
@@ -112,3 +113,133 @@ def test_config_for_shipped_names():
     assert C.config_for("aimclr_synthetic_bone_xsub")[0] == "aimclr_synthetic_bone"
     with pytest.raises(FileNotFoundError, match="not a packaged config"):
         C.config_for("nothing_xsub")
+
+
+# ---------------------------------------------------------------- damaged files and manifests
+
+class Payload:
+    """A class the safe loader must refuse to rebuild."""
+
+
+def shipped_copy(tmp_path, name="ascal_synthetic_xsub"):
+    """A folder holding one shipped checkpoint and a manifest entry for it."""
+    d = tmp_path / "ck"
+    d.mkdir(exist_ok=True)
+    e = dict(SHIPPED[name])
+    (d / e["file"]).write_bytes((C.checkpoint_dir() / e["file"]).read_bytes())
+    (d / "manifest.json").write_text(json.dumps({"format": 1, "entries": {name: e}}))
+    return d, e
+
+
+def rewrite(d, name, **fields):
+    m = json.loads((d / "manifest.json").read_text())
+    m["entries"][name].update(fields)
+    m["entries"][name] = {k: v for k, v in m["entries"][name].items() if v is not None}
+    (d / "manifest.json").write_text(json.dumps(m))
+
+
+def test_unpickling_refusal_is_wrapped(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"format": C.FORMAT, "payload": Payload()}, path)
+    with pytest.raises(C.DataFormatError, match=r"evil.pt: refused by the safe loader") as e:
+        C.load_encoder(path)
+    assert "weights_only" not in str(e.value) and "delete it" in str(e.value)
+
+
+@pytest.mark.parametrize("cut", [0, 10, 1000, -200])
+def test_truncated_checkpoint_names_the_file(tmp_path, cut):
+    src = C.checkpoint_dir() / SHIPPED["ascal_synthetic_xsub"]["file"]
+    raw = src.read_bytes()
+    (tmp_path / "t.pt").write_bytes(raw[:cut] if cut >= 0 else raw[:cut])
+    with pytest.raises(C.DataFormatError, match=r"t.pt: .*(truncated|refused)"):
+        C.load_encoder(tmp_path / "t.pt")
+    with pytest.raises(FileNotFoundError):
+        C.load_encoder(tmp_path / "absent.pt")
+
+
+@pytest.mark.parametrize("edit,match", [
+    (dict(sha256=None), r"entries\['ascal_synthetic_xsub'\]\.sha256: .*sha256.*missing"),
+    (dict(sha256="abc"), r"\.sha256: .*64 lowercase hex"),
+    (dict(file="../x.pt"), r"\.file: .*inside the checkpoint folder"),
+    (dict(file="/etc/passwd"), r"\.file: .*no absolute path"),
+    (dict(file=None), r"\.file: .*file name"),
+    (dict(file=3), r"\.file: "),
+])
+def test_manifest_entry_fields_are_checked(tmp_path, edit, match):
+    d, _ = shipped_copy(tmp_path)
+    rewrite(d, "ascal_synthetic_xsub", **edit)
+    with pytest.raises(C.DataFormatError, match=match):
+        C.load_pretrained("ascal_synthetic_xsub", d)
+
+
+def test_manifest_link_out_of_the_folder_is_refused(tmp_path):
+    d, e = shipped_copy(tmp_path)
+    (tmp_path / "outside.pt").write_bytes((d / e["file"]).read_bytes())
+    (d / "link.pt").symlink_to(tmp_path / "outside.pt")
+    rewrite(d, "ascal_synthetic_xsub", file="link.pt")
+    with pytest.raises(C.DataFormatError, match="a link leads outside"):
+        C.load_pretrained("ascal_synthetic_xsub", d)
+
+
+@pytest.mark.parametrize("text", ['{"entries": [[[[', "[" * 100000, '{"entries": 3}', "\udcff"])
+def test_damaged_manifest(tmp_path, text):
+    (tmp_path / "manifest.json").write_bytes(text.encode("utf-8", "surrogateescape"))
+    with pytest.raises(C.DataFormatError, match="manifest.json"):
+        C.read_manifest(tmp_path)
+
+
+def saved_with(tmp_path, model=None, data_info=None, state=None):
+    obj = torch.load(C.checkpoint_dir() / SHIPPED["ascal_synthetic_xsub"]["file"], weights_only=True)
+    if model:
+        obj["config"]["model"].update(model)
+    if data_info:
+        obj["data_info"].update(data_info)
+    if state is not None:
+        obj["state_dict"] = state
+    torch.save(obj, tmp_path / "c.pt")
+    return tmp_path / "c.pt"
+
+
+def test_saved_tensors_must_match_the_model(tmp_path):
+    obj = torch.load(C.checkpoint_dir() / SHIPPED["ascal_synthetic_xsub"]["file"], weights_only=True)
+    key = next(iter(obj["state_dict"]))
+    for bad, match in ((obj["state_dict"][key][:1], "torch.float32"), (obj["state_dict"][key].double(), "float64"),
+                       (obj["state_dict"][key] * float("nan"), "finite weights")):
+        path = saved_with(tmp_path, state={**obj["state_dict"], key: bad})
+        with pytest.raises(C.DataFormatError, match=rf"c.pt: state_dict\['{re.escape(key)}'\].*{match}"):
+            C.load_encoder(path)
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(model={"hidden_size": 8192, "num_layers": 16}), r"config.model: .*at most 100,000,000"),
+    (dict(model={"hidden_size": 2 ** 40}), r"config.model.hidden_size: .*1..8192"),
+    (dict(model={"num_layers": 10 ** 6}), r"config.model.num_layers: .*1..16"),
+    (dict(model={"tau": float("nan")}), r"config.model.tau: .*finite"),
+    (dict(model={"K": True}), r"config.model.K: .*integer in 1..1048576, got True"),
+    (dict(model={"selected_frames": 3.0}), r"config.model.selected_frames: .*integer"),
+    (dict(model={"extra": [[2 ** 40]]}), r"config.model.extra\[0\]\[0\]: .*within"),
+    (dict(data_info={"joints": 10 ** 9}), r"data_info.joints: .*1..100"),
+    (dict(data_info={"channels": "3"}), r"data_info.channels"),
+    (dict(model={"hidden_size": "big"}), r"config.model.hidden_size: .*integer"),
+    (dict(model={"no_such_option": 1}), r"cannot be built"),
+    (dict(state={"w": torch.zeros(2)}), r"state_dict: expected the parameters of the model"),
+    (dict(state=[1, 2]), r"state_dict"),
+])
+def test_checkpoint_config_is_validated_before_building(tmp_path, kw, match):
+    path = saved_with(tmp_path, **kw)
+    with pytest.raises(C.DataFormatError, match=match) as e:
+        C.load_encoder(path)
+    assert "c.pt" in str(e.value)
+
+
+def test_load_or_train_retrains_a_corrupt_shipped_file(tiny_run, tmp_path):
+    d = tmp_path / "ck"
+    C.export(tiny_run, "tiny", directory=d)
+    raw = (d / "tiny.pt").read_bytes()
+    (d / "tiny.pt").write_bytes(raw[: len(raw) // 2])
+    rewrite(d, "tiny", sha256=C.sha256(d / "tiny.pt"))   # checksum matches: the load itself fails
+    with pytest.warns(UserWarning, match=r"'tiny': the shipped checkpoint is damaged.*tiny.pt"):
+        ex, e = C.load_or_train("tiny", directory=d, overrides=["train.epochs=2"], run_dir=tmp_path / "re")
+    assert e["trained_now"]
+    with pytest.raises(FileNotFoundError, match="damaged"), pytest.warns(UserWarning):
+        C.load_or_train("tiny", directory=d, allow_train=False)

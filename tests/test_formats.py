@@ -3,6 +3,7 @@
 import builtins
 import os
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -91,8 +92,32 @@ def test_truncated_and_non_pickle_label_files(tmp_path):
     (tmp_path / "x.pkl").write_text("not a pickle")
     with pytest.raises(DataFormatError):
         load_labels(tmp_path / "x.pkl")
-    with pytest.raises(DataFormatError, match="readable"):
+    with pytest.raises(FileNotFoundError, match="absent.pkl"):   # I/O errors stay what they are
         load_labels(tmp_path / "absent.pkl")
+
+
+@pytest.mark.parametrize("obj,match", [
+    ((["a", "b"], [0, -1]), r"labels\[1\].*0\.\.999.*-1"),
+    ((["a", "b"], [0, 10 ** 12]), r"labels\[1\].*10+"),
+    ((["a"], [2 ** 70]), r"labels\[0\].*1180591620717411303424"),
+    ((["a"], [1.0]), r"labels\[0\]"),
+    ((["a"], [True]), r"labels\[0\]"),
+    ((["a"], np.array([0.5])), r"labels: .*array of float64"),
+    (([b"\xff\xfe"], [0]), r"names\[0\].*UTF-8"),
+    ((["a"], 3), r"labels.*list"),
+])
+def test_label_values_are_checked(tmp_path, obj, match):
+    (tmp_path / "l.pkl").write_bytes(pickle.dumps(obj))
+    with pytest.raises(DataFormatError, match=match) as e:
+        load_labels(tmp_path / "l.pkl")
+    assert "l.pkl" in str(e.value)
+
+
+def test_label_range_with_num_classes(tmp_path):
+    save_labels(tmp_path / "l.pkl", ["a", "b"], [0, 5])
+    assert load_labels(tmp_path / "l.pkl", num_classes=6)[1] == [0, 5]
+    with pytest.raises(DataFormatError, match=r"labels\[1\].*0\.\.4, got 5"):
+        load_labels(tmp_path / "l.pkl", num_classes=5)
 
 
 # ---------------------------------------------------------------- st-gcn arrays
@@ -171,9 +196,79 @@ def test_load_stgcn_truncated_npy_and_nan(tmp_path):
     np.save(tmp_path / "n.npy", x)
     with pytest.raises(DataFormatError, match="finite"):
         load_stgcn(tmp_path / "n.npy", tmp_path / "l.pkl", mmap=False)
+    with pytest.raises(DataFormatError, match=r"n.npy: sample 1 at index \(0, 3, 4, 0\).*finite"):
+        load_stgcn(tmp_path / "n.npy", tmp_path / "l.pkl")                 # memory-mapped too
     np.save(tmp_path / "neg.npy", np.array([[-1], [0]]))
-    with pytest.raises(DataFormatError, match=">= 0"):
+    with pytest.raises(DataFormatError, match=r"neg.npy: labels\[0\].*got -1"):
         load_stgcn(tmp_path / "d.npy", tmp_path / "neg.npy")
+    np.save(tmp_path / "flt.npy", np.array([[0.0], [1.0]]))
+    with pytest.raises(DataFormatError, match=r"flt.npy: npy header dtype.*integer"):
+        load_stgcn(tmp_path / "d.npy", tmp_path / "flt.npy")
+
+
+def test_finite_check_reads_in_slices(tmp_path, monkeypatch):
+    """A memory map is checked slice by slice, never read whole."""
+    from skelcl_lib.data import dataset
+    monkeypatch.setattr(dataset, "_CHUNK_BYTES", 3 * 10 * 25 * 2 * 4 * 2)   # two samples per slice
+    x = np.zeros((7, 3, 10, 25, 2), np.float32)
+    x[5, 2, 9, 24, 1] = np.inf
+    np.save(tmp_path / "d.npy", x)
+    save_labels(tmp_path / "l.pkl", list("abcdefg"), [0] * 7)
+    seen = []
+    real = np.isfinite
+    monkeypatch.setattr(dataset.np, "isfinite", lambda a: seen.append(a.shape[0]) or real(a))
+    with pytest.raises(DataFormatError, match=r"sample 5 at index \(2, 9, 24, 1\)"):
+        load_stgcn(tmp_path / "d.npy", tmp_path / "l.pkl")
+    assert max(seen) <= 2
+
+
+def npy_with_header(path, header: str, data: bytes = b""):
+    """A .npy file with a hand-written header (version 1.0)."""
+    h = header.encode("latin1")
+    pad = 64 - (10 + len(h) + 1) % 64
+    h = h + b" " * pad + b"\n"
+    Path(path).write_bytes(b"\x93NUMPY\x01\x00" + len(h).to_bytes(2, "little") + h + data)
+    return Path(path)
+
+
+@pytest.mark.parametrize("header,data,match", [
+    ("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 3, 300, 25, 2), }", b"\0" * 64,
+     r"as many bytes as the shape"),
+    ("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3, 300, 25, 2), }", b"", r"no empty dimension"),
+    ("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 0, 25, 2), }", b"", r"no empty dimension"),
+    ("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 1, 25, 0), }", b"", r"no empty dimension"),
+    ("{'descr': '|O', 'fortran_order': False, 'shape': (1, 3, 1, 25, 1), }", b"", r"no Python objects"),
+    ("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 1, 25, 2**70), }", b"", r"npy header"),
+    ("{'descr': '<f4', 'fortran_order': False, 'shape': ((((((((((1,),),),),),),),),), }", b"", r"npy header"),
+    ("not a dict at all", b"", r"npy header"),
+])
+def test_npy_headers_are_checked_before_reading(tmp_path, header, data, match):
+    save_labels(tmp_path / "l.pkl", ["a"], [0])
+    f = npy_with_header(tmp_path / "h.npy", header, data)
+    for mmap in (True, False):
+        with pytest.raises(DataFormatError, match=match) as e:
+            load_stgcn(f, tmp_path / "l.pkl", mmap=mmap)
+        assert "h.npy" in str(e.value)
+    (tmp_path / "empty.npy").write_bytes(b"")
+    with pytest.raises(DataFormatError, match="empty.npy"):
+        load_stgcn(tmp_path / "empty.npy", tmp_path / "l.pkl")
+
+
+def test_skeleton_data_checks_its_arrays():
+    x = np.zeros((2, 3, 4, 25, 1), np.float32)
+    assert len(SkeletonData(x=x, y=[0, 1], layout="ntu25")) == 2
+    for bad_x, match in ((x.astype(object), "float"), (x[:, :, :0], "T, V and M"),
+                         (x[..., :0], "T, V and M"), (x[:, :2], "shape")):
+        with pytest.raises(DataFormatError, match=match):
+            SkeletonData(x=bad_x, y=[0, 1], layout="ntu25")
+    nan = x.copy()
+    nan[1, 2, 3, 4, 0] = np.nan
+    with pytest.raises(DataFormatError, match=r"sample 1 at index \(2, 3, 4, 0\)"):
+        SkeletonData(x=nan, y=[0, 1], layout="ntu25")
+    for y, match in (([0, -1], r"y\[1\]"), ([0, 2], r"y\[1\].*0\.\.1"), (np.array([0.0, 1.0]), "float64"),
+                     ([0, 2 ** 64], r"y\[1\]")):
+        with pytest.raises(DataFormatError, match=match):
+            SkeletonData(x=x, y=y, layout="ntu25", class_names=["a", "b"])
 
 
 # ---------------------------------------------------------------- CTR-GCN npz
@@ -196,8 +291,26 @@ def test_ctrgcn_npz_layout(tmp_path):
     (dict(x_train=np.zeros((2, 5, 150), np.float32), y_train=np.full((2, 2), 0.5)), "one-hot"),
     (dict(x_train=np.full((2, 5, 150), np.inf, np.float32), y_train=np.eye(2)), "finite"),
     (dict(x_train=np.zeros((2, 5, 150), np.float32), y_train=np.array([["a"], ["b"]], object)), "y_train"),
+    (dict(x_train=np.zeros((2, 0, 150), np.float32), y_train=np.eye(2)), "150"),
+    (dict(x_train=np.zeros((2, 5, 150), np.float32), y_train=np.array([0, -3])), r"y_train\[1\]"),
+    (dict(x_train=np.zeros((2, 5, 150), np.float32), y_train=np.array([0, 10 ** 12])), r"y_train\[1\]"),
+    (dict(x_train=np.zeros((2, 5, 150), np.int64), y_train=np.eye(2)), "float"),
 ])
 def test_ctrgcn_npz_errors(tmp_path, arrays, match):
     np.savez(tmp_path / "f.npz", **arrays)
     with pytest.raises(DataFormatError, match=match):
         load_ctrgcn_npz(tmp_path / "f.npz", "train")
+
+
+def test_ctrgcn_npz_damaged_archives(tmp_path):
+    np.savez(tmp_path / "f.npz", x_train=np.zeros((2, 5, 150), np.float32), y_train=np.eye(2))
+    raw = (tmp_path / "f.npz").read_bytes()
+    for k, data in enumerate([raw[: len(raw) // 2], raw[:100], b"", raw[:-30],
+                              raw.replace(b"NUMPY", b"NUMPX", 1)]):
+        (tmp_path / f"d{k}.npz").write_bytes(data)
+        with pytest.raises(DataFormatError, match=f"d{k}.npz"):
+            load_ctrgcn_npz(tmp_path / f"d{k}.npz", "train")
+    np.savez_compressed(tmp_path / "c.npz", x_train=np.zeros((2, 5, 150), np.float32), y_train=np.eye(2))
+    assert len(load_ctrgcn_npz(tmp_path / "c.npz")) == 2
+    with pytest.raises(FileNotFoundError):
+        load_ctrgcn_npz(tmp_path / "absent.npz")

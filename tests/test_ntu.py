@@ -1,7 +1,9 @@
 """NTU RGB+D: the .skeleton grammar, missing lists, splits and prepare-ntu end to end."""
 
 import hashlib
+import json
 import pickle
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -101,18 +103,42 @@ def token(lines, i, k, value):
     return lines[:i] + [" ".join(tok)] + lines[i + 1:]
 
 
+def shifted(lines, i, value):
+    """Move one number from joint line i + 1 to the end of joint line i (same total count)."""
+    a, b = lines[i].split(), lines[i + 1].split()
+    return lines[:i] + [" ".join(a + [b[0]]), " ".join(b[1:])] + lines[i + 2:]
+
+
 @pytest.mark.parametrize("edit,match", [
     (lambda L: L[:40], r"line 41 .*truncated"),                         # cut inside frame 2
     (lambda L: L[:29], r"line 30 \(numBodies of frame 2\).*truncated"),
-    (lambda L: L[:3] + ["24"] + L[4:], r"line 4 \(numJoints\).*25 joints"),
-    (lambda L: token(L, 6, 2, "abc"), r"line 7 \(joint 3\).*numbers only"),
-    (lambda L: L[:6] + ["0.1 0.2 0.3"] + L[7:], r"line 7 \(joint 3\).*12 numbers"),
-    (lambda L: token(L, 6, 0, "nan"), r"line 7 \(joint 3 x y z\).*finite"),
-    (lambda L: token(L, 33, 1, "-inf"), r"line 34 .*finite"),
-    (lambda L: L[:2] + ["1 2 3"] + L[3:], r"line 3 \(body 1 of frame 1\).*10 body fields"),
-    (lambda L: L[:2] + ["abc 0 1 1 1 1 0 0.1 0.2 2"] + L[3:], r"line 3 .*integer bodyID"),
+    (lambda L: L[:3] + ["24"] + L[4:], r"line 4 \(numJoints of body 1 of frame 1\).*25 joints"),
+    (lambda L: token(L, 6, 2, "abc"), r"line 7 \(joint 3 of body 1 of frame 1\), field 3 \(z\)"
+                                      r".*plain decimal number, got 'abc'"),
+    (lambda L: L[:6] + ["0.1 0.2 0.3"] + L[7:], r"line 7 \(joint 3 of body 1 of frame 1\).*12 fields"),
+    (lambda L: shifted(L, 6, None), r"line 7 \(joint 3 .*12 fields.*13 fields"),
+    (lambda L: token(L, 6, 0, "nan"), r"line 7 \(joint 3 .*field 1 \(x\).*'nan'"),
+    (lambda L: token(L, 6, 4, "NaN"), r"line 7 .*field 5 \(depthY\).*'NaN'"),
+    (lambda L: token(L, 33, 1, "-inf"), r"line 34 .*field 2 \(y\).*'-inf'"),
+    (lambda L: token(L, 6, 1, "1_0"), r"line 7 .*field 2 \(y\).*'1_0'"),
+    (lambda L: token(L, 6, 1, "\u0661.5"), r"line 7 .*field 2 \(y\)"),      # Arabic-Indic digit
+    (lambda L: token(L, 6, 1, "0x10"), r"line 7 .*field 2 \(y\).*'0x10'"),
+    (lambda L: token(L, 6, 1, "1e999"), r"lines 5-29 .*finite.*1e999"),
+    (lambda L: token(L, 6, 11, "2.5"), r"line 7 .*field 12 \(trackingState\).*integer >= 0"),
+    (lambda L: token(L, 6, 11, "3"), r"line 7 .*field 12 \(trackingState\).*one of \[0, 1, 2\]"),
+    (lambda L: token(L, 2, 9, "7"), r"line 3 .*field 10 \(trackingState\).*one of"),
+    (lambda L: token(L, 2, 3, "1.5"), r"line 3 .*field 4 \(handLeftState\).*integer"),
+    (lambda L: token(L, 2, 0, str(2 ** 64)), r"line 3 .*bodyID.*unsigned 64-bit"),
+    (lambda L: L[:6] + [L[6].replace(" ", "\x0b", 1)] + L[7:], r"line 7 .*12 fields"),
+    (lambda L: L[:2] + ["1 2 3"] + L[3:], r"line 3 \(body 1 of frame 1\).*10 fields"),
+    (lambda L: L[:2] + ["abc 0 1 1 1 1 0 0.1 0.2 2"] + L[3:], r"line 3 .*field 1 \(bodyID\)"),
     (lambda L: ["two"] + L[1:], r"line 1 \(numFrames\)"),
+    (lambda L: ["2.0"] + L[1:], r"line 1 \(numFrames\).*one integer"),
     (lambda L: L[:1] + ["-1"] + L[2:], r"line 2 .*>= 0"),
+    (lambda L: L[:1] + ["7"] + L[2:], r"line 2 \(numBodies of frame 1\).*<= 6"),
+    (lambda L: ["1", "5"] + L[2:29], r"line 2 \(numBodies of frame 1\).*rest of the file"),
+    (lambda L: ["9999"] + L[1:], r"line 1 \(numFrames\).*rest of the file"),
+    (lambda L: ["100000"] + L[1:], r"line 1 \(numFrames\).*<= 10000"),
     (lambda L: L + ["1"], r"line 58: .*end of file after 2 frames"),
 ])
 def test_malformed_files_raise_with_line_numbers(tmp_path, edit, match):
@@ -121,6 +147,31 @@ def test_malformed_files_raise_with_line_numbers(tmp_path, edit, match):
     with pytest.raises(DataFormatError, match=match) as e:
         read_ntu_skeleton(f)
     assert str(f) in str(e.value) and not isinstance(e.value, EmptySkeletonError)
+
+
+def test_a_file_of_empty_frames_stays_small(tmp_path):
+    """A count is checked against the file's size before anything is built from it."""
+    f = tmp_path / "many.skeleton"
+    f.write_text("5000000\n" + "0\n" * 5000)
+    with pytest.raises(DataFormatError, match=r"line 1 \(numFrames\)"):
+        read_ntu_skeleton(f)
+    f.write_text("5000\n" + "0\n" * 4999 + "1\n" + skeleton_text([[pose(0)]]).split("\n", 2)[2])
+    x = read_ntu_skeleton(f)
+    assert x.shape == (3, 5000, 25, 2) and x[:, :4999].sum() == 0 and x[:, 4999].any()
+
+
+def test_memory_stays_proportional_to_the_file(tmp_path):
+    """20 MB of empty frames announcing 10 million frames: refused without a large allocation."""
+    f = tmp_path / "huge.skeleton"
+    f.write_bytes(b"10000000\n" + b"0\n" * 10_000_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataFormatError, match=r"line 1 \(numFrames\).*<= 10000"):
+            read_ntu_skeleton(f)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * f.stat().st_size     # the decoded text, nothing built from the count
 
 
 def test_empty_sequences_raise_empty_skeleton_error(tmp_path):
@@ -265,16 +316,34 @@ def test_prepare_ntu120_with_workers_and_xset(tmp_path):
     assert dict(zip(names, labels))["S018C001P008R001A061.skeleton"] == 60
 
 
-def test_prepare_ntu_truncated_file_raises_but_keeps_the_rest(tmp_path):
+def test_prepare_ntu_skips_and_reports_malformed_files(tmp_path, capsys):
     raw = make_raw(tmp_path)
     good = skeleton_text([[pose(20)], [pose(21)]]).splitlines()
-    (raw / "S004C001P001R001A001.skeleton").write_text("\n".join(good[:40]) + "\n")
-    with pytest.raises(DataFormatError, match=r"S004C001P001R001A001.*truncated"):
-        prepare_ntu(raw, tmp_path / "o", "ntu60", progress=False)
-    # the good files were cached: after fixing the file, only it is parsed
-    write(raw / "S004C001P001R001A001.skeleton", [[pose(20)], [pose(21)]])
+    bad = raw / "S004C001P001R001A001.skeleton"
+    bad.write_text("\n".join(good[:40]) + "\n")
+    shifted_file = raw / "S004C002P001R001A001.skeleton"
+    shifted_file.write_text("\n".join(shifted(good, 6, None)) + "\n")
     rep = prepare_ntu(raw, tmp_path / "o", "ntu60", progress=False)
+    assert sorted(rep.skipped_malformed) == ["S004C001P001R001A001", "S004C002P001R001A001"]
+    assert "truncated" in rep.skipped_malformed["S004C001P001R001A001"]
+    assert "12 fields" in rep.skipped_malformed["S004C002P001R001A001"]
+    assert rep.parsed_now == 7 and "skipped (malformed file): 2" in str(rep)
+    saved = json.loads((tmp_path / "o" / "prepare_report.json").read_text())
+    assert saved["skipped_malformed"] == rep.skipped_malformed
+    names = load_labels(tmp_path / "o" / "xsub" / "train_label.pkl")[0]
+    assert not any(n.startswith("S004") for n in names)
+    # a rerun skips them again instead of stopping; a fixed file is parsed, the rest is cached
+    write(bad, [[pose(20)], [pose(21)]])
+    rep = prepare_ntu(raw, tmp_path / "o", "ntu60", progress=False)
+    assert list(rep.skipped_malformed) == ["S004C002P001R001A001"]
     assert rep.parsed_now == 1 and rep.parsed_cached == 7
+    # --strict stops at the first malformed file with its message
+    rc = cli_prepare(["--raw", str(raw), "--out", str(tmp_path / "s"), "--workers", "1", "--quiet",
+                      "--strict", "--no-frame50"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "S004C002P001R001A001.skeleton: line 7" in err
+    with pytest.raises(DataFormatError, match="S004C002P001R001A001"):
+        prepare_ntu(raw, tmp_path / "s", "ntu60", workers=2, progress=False, strict=True)
 
 
 def test_cli_prepare_prints_the_report(tmp_path, capsys):
@@ -285,5 +354,6 @@ def test_cli_prepare_prints_the_report(tmp_path, capsys):
     text = capsys.readouterr().out
     assert rc == 0 and "skipped (published missing list): 1" in text
     assert "skipped (no usable skeleton, detected): 1" in text and "xview: train 3 / val 2" in text
+    assert "skipped (malformed file): 0" in text
     with open(tmp_path / "c" / "xview" / "val_label.pkl", "rb") as f:
         assert len(pickle.load(f)[0]) == 2

@@ -65,8 +65,17 @@ def test_small_folder_and_t_max(tmp_path):
     ("badjson", "valid JSON"),
     ("nokey", "skeletons"),
     ("joints", r"skeletons\[2\].*20 joints"),
-    ("coord", r"skeletons\[1\]\[5\].*3 numbers"),
-    ("nan", r"skeletons\[3\]\[0\]\[2\].*finite"),
+    ("coord", r"skeletons\[1\]\[5\]\[1\].*a JSON number, got 'x'"),
+    ("string", r"skeletons\[1\]\[5\]\[0\].*a JSON number, got '1e3'"),
+    ("bool", r"skeletons\[0\]\[0\]\[2\].*a JSON number, got True"),
+    ("short", r"skeletons\[1\]\[5\].*3 numbers"),
+    ("nan", r"NaN and Infinity are not JSON.*NaN"),
+    ("huge", r"skeletons\[2\]\[1\]\[0\].*float32 range"),
+    ("bigint", r"skeletons\[2\]\[1\]\[0\].*float32 range"),
+    ("deep", r"nested"),
+    ("dupkey", r"key 'label'.*each key once"),
+    ("bytes", r"byte 13.*UTF-8"),
+    ("newline", "file_name"),
     ("empty", "non-empty"),
     ("label", "label"),
     ("mismatch", "a01"),
@@ -86,6 +95,29 @@ def test_malformed_files(tmp_path, kind, match):
     elif kind == "coord":
         sk[1][5] = [0.1, "x", 0.3]
         p = write(tmp_path, skeletons=sk)
+    elif kind == "string":
+        sk[1][5] = ["1e3", 0.2, 0.3]
+        p = write(tmp_path, skeletons=sk)
+    elif kind == "bool":
+        sk[0][0] = [0.1, 0.2, True]
+        p = write(tmp_path, skeletons=sk)
+    elif kind == "short":
+        sk[1][5] = [0.1, 0.2]
+        p = write(tmp_path, skeletons=sk)
+    elif kind in ("huge", "bigint"):
+        sk[2][1][0] = 1e300 if kind == "huge" else 10 ** 300
+        p = write(tmp_path, skeletons=sk)
+    elif kind == "deep":
+        p = tmp_path / "a01_s01_e00_v01.json"
+        p.write_text("[" * 100000 + "]" * 100000)
+    elif kind == "dupkey":
+        p = tmp_path / "a01_s01_e00_v01.json"
+        p.write_text('{"file_name": "a01_s01_e00_v01", "skeletons": [], "label": 1, "label": 2}')
+    elif kind == "bytes":
+        p = tmp_path / "a01_s01_e00_v01.json"
+        p.write_bytes(b'{"file_name":\xff"a01"}')
+    elif kind == "newline":
+        p = write(tmp_path, name="a01_s01_e00_v01\n")
     elif kind == "nan":
         sk[3][0][2] = float("nan")
         p = write(tmp_path, skeletons=sk)      # json.dumps writes NaN, json.loads reads it back
@@ -102,6 +134,13 @@ def test_malformed_files(tmp_path, kind, match):
     assert str(p) in str(e.value)
     with pytest.raises(DataFormatError):
         load_nucla(tmp_path)
+
+
+def test_bad_t_max(tmp_path):
+    write(tmp_path)
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="t_max"):
+            load_nucla(tmp_path, t_max=bad)
 
 
 def test_empty_folder(tmp_path):

@@ -1,5 +1,7 @@
 """PKU-MMD: skeleton/label/split readers, action cutting and prepare-pku end to end."""
 
+import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -63,10 +65,16 @@ def test_cut_is_one_based_inclusive():
 
 
 @pytest.mark.parametrize("text,match", [
-    ("1 2 3\n", r"line 1.*150 numbers"),
-    (" ".join(["0.5"] * 150) + "\n" + " ".join(["0.5"] * 149) + " abc\n", r"line 2.*numbers only"),
-    (" ".join(["0.5"] * 150) + "\n" + " ".join(["0.5"] * 149) + " nan\n", r"line 2, value 150.*finite"),
+    ("1 2 3\n", r"line 1: expected 150 fields \(2 bodies x 25 joints x xyz\), got '3 fields"),
+    (" ".join(["0.5"] * 150) + "\n" + " ".join(["0.5"] * 149) + " abc\n",
+     r"line 2, field 150 \(body 2 joint 25 z\).*plain decimal number, got 'abc'"),
+    (" ".join(["0.5"] * 150) + "\n" + " ".join(["0.5"] * 149) + " nan\n", r"line 2, field 150.*'nan'"),
     (" ".join(["0.5"] * 150) + "\n" + " ".join(["0.5"] * 151) + "\n", r"line 2.*151 fields"),
+    (" ".join(["0.5"] * 151) + "\n" + " ".join(["0.5"] * 149) + "\n", r"line 1.*151 fields"),
+    (" ".join(["0.5"] * 149) + " 1_0\n", r"line 1, field 150.*'1_0'"),
+    (" ".join(["0.5"] * 149) + " 1e999\n", r"lines 1-1.*finite.*1e999"),
+    (" ".join(["0.5"] * 149) + " 1e39\n", r"line 1, value 150.*float32 range"),
+    (" ".join(["0.5"] * 150) + "\n\n" + " ".join(["0.5"] * 150) + "\n", r"line 2.*150 fields"),
     ("\n\n", "empty file"),
 ])
 def test_malformed_skeleton_lines(tmp_path, text, match):
@@ -83,10 +91,13 @@ def test_labels(tmp_path):
 
 @pytest.mark.parametrize("text,match", [
     ("1,10,40\n", r"line 1.*4 comma-separated"),
-    ("1,10,40,1\nx,1,2,1\n", r"line 2.*numbers only"),
+    ("1,10,40,1\nx,1,2,1\n", r"line 2, field 1.*plain decimal number"),
+    ("1,1_0,40,1\n", r"line 1, field 2.*plain decimal"),
+    ("1,10,40,nan\n", r"line 1, field 4.*plain decimal"),
+    ("52,1,10,1\n", r"class in 1..51"),
     ("1,10.5,40,1\n", "integer"),
     ("1,40,10,1\n", "start <= end"),
-    ("0,1,10,1\n", "class >= 1"),
+    ("0,1,10,1\n", "class in 1..51"),
     ("\n", "at least one label row"),
 ])
 def test_malformed_labels(tmp_path, text, match):
@@ -180,8 +191,20 @@ def test_prepare_pku_part2_names_and_malformed_video(tmp_path):
     assert load_labels(tmp_path / "o" / "xsub" / "val_label.pkl") == ([], [])
     write_rec(sk / "A01N02-L.txt", recording(30)[:, :120])
     write_labels(lab / "A01N02-L.txt", [(1, 2, 20, 1)])
-    with pytest.raises(DataFormatError, match=r"A01N02-L.txt: line 1.*150 numbers"):
-        prepare_pku(sk, lab, tmp_path / "cross_subject_v2.txt", tmp_path / "o", part=2, progress=False)
+    rep = prepare_pku(sk, lab, tmp_path / "cross_subject_v2.txt", tmp_path / "o", part=2, progress=False)
+    assert list(rep.skipped_malformed) == ["A01N02-L"]
+    assert re.search(r"A01N02-L.txt: line 1.*150 fields", rep.skipped_malformed["A01N02-L"])
+    assert "videos skipped (malformed skeleton or label file): 1" in str(rep)
+    assert rep.parsed_now == 0 and rep.splits["xsub"] == {"train": 1, "val": 0}
+    report = json.loads((tmp_path / "o" / "prepare_report.json").read_text())
+    assert list(report["skipped_malformed"]) == ["A01N02-L"]
+    with pytest.raises(DataFormatError, match=r"A01N02-L.txt: line 1.*150 fields"):
+        prepare_pku(sk, lab, tmp_path / "cross_subject_v2.txt", tmp_path / "o", part=2, progress=False,
+                    strict=True)
+    rc = cli_prepare(["--skeletons", str(sk), "--labels", str(lab), "--split",
+                      str(tmp_path / "cross_subject_v2.txt"), "--out", str(tmp_path / "o"), "--part", "2",
+                      "--quiet", "--strict"])
+    assert rc == 1
 
 
 def test_cli_prepare(tmp_path, capsys):

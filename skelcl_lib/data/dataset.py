@@ -6,7 +6,65 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..errors import DataFormatError
 from ..skeleton import Layout, get_layout
+
+
+# The largest label a dataset may use when its class count is not known (NTU-120 has 120
+# classes); a label file asking for more is malformed, not a bigger model.
+MAX_CLASSES = 1000
+_CHUNK_BYTES = 64 << 20
+
+
+def check_finite(x: np.ndarray, where) -> None:
+    """Raise ``DataFormatError`` naming the first sample (index along axis 0) with a NaN or inf.
+
+    Reads ``x`` in slices of about 64 MB, so a memory-mapped array of any size is checked
+    without being loaded at once.
+    """
+    if x.dtype.kind not in "fc" or x.size == 0:
+        return
+    per_sample = max(1, x[:1].nbytes)
+    step = max(1, _CHUNK_BYTES // per_sample)
+    for s in range(0, len(x), step):
+        part = np.asarray(x[s:s + step])
+        if not np.isfinite(part).all():
+            bad = np.argwhere(~np.isfinite(part))[0]
+            i = s + int(bad[0])
+            pos = ", ".join(str(int(k)) for k in bad[1:])
+            raise DataFormatError.at(where, f"sample {i} at index ({pos})", "finite coordinates",
+                                     got=float(part[tuple(bad)]))
+
+
+def check_labels(y, where, num_classes: int | None = None, field: str = "labels") -> np.ndarray:
+    """Labels as an int64 array, or ``DataFormatError``: integers (no floats, no booleans), 1-D,
+    each in ``0 <= y < num_classes`` (``MAX_CLASSES`` when unknown); names the first bad index."""
+    bound = MAX_CLASSES if num_classes is None else int(num_classes)
+    what = f"integer labels in 0..{bound - 1}" + ("" if num_classes is not None else
+                                                   " (no class count given: at most MAX_CLASSES)")
+    if isinstance(y, np.ndarray):
+        if y.dtype.kind not in "iu":
+            raise DataFormatError.at(where, field, what, got=f"an array of {y.dtype}")
+        arr = y
+    else:
+        items = list(y)
+        for i, v in enumerate(items):
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+                raise DataFormatError.at(where, f"{field}[{i}]", what, got=v)
+            if not -2 ** 63 <= int(v) < 2 ** 63:
+                raise DataFormatError.at(where, f"{field}[{i}]", what, got=int(v))
+        arr = np.array(items, dtype=np.int64)
+    if arr.ndim != 1:
+        raise DataFormatError.at(where, field, "a 1-D sequence of labels", got=f"shape {arr.shape}")
+    if arr.dtype.kind == "u" and arr.size and arr.max() >= 2 ** 63:
+        i = int(np.argmax(arr >= 2 ** 63))
+        raise DataFormatError.at(where, f"{field}[{i}]", what, got=int(arr[i]))
+    arr = arr.astype(np.int64)
+    bad = (arr < 0) | (arr >= bound)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise DataFormatError.at(where, f"{field}[{i}]", what, got=int(arr[i]))
+    return arr
 
 
 @dataclass
@@ -14,7 +72,10 @@ class SkeletonData:
     """Skeleton sequences with their labels and metadata.
 
     x: (N, C=3, T, V, M) float32, camera space in metres, zero padding after each sequence's
-    valid length and for absent bodies. Per-sample arrays all have length N. ``splits`` maps a
+    valid length and for absent bodies. Checked on construction: a float array of that shape
+    (T, V, M >= 1), finite (memory maps are checked by the reader that opened them), and
+    integer labels ``0 <= y < len(class_names)`` (or ``MAX_CLASSES`` without class names);
+    a violation raises ``DataFormatError``. Per-sample arrays all have length N. ``splits`` maps a
     protocol name ("xsub", "xview", "xset", ...) to a boolean *training* mask; the test set is
     its complement.
     """
@@ -35,13 +96,22 @@ class SkeletonData:
 
     def __post_init__(self):
         self.layout = get_layout(self.layout)
-        self.y = np.asarray(self.y, dtype=np.int64)
+        where = self.dataset or "SkeletonData"
+        if not isinstance(self.x, np.ndarray):
+            raise DataFormatError.at(where, "x", "a numpy array (N, 3, T, V, M)", got=type(self.x).__name__)
+        if self.x.dtype.kind != "f":
+            raise DataFormatError.at(where, "x", "a float array", got=str(self.x.dtype))
+        self.y = check_labels(self.y, where, len(self.class_names) or None, field="y")
         n = len(self.y)
         if self.x.ndim != 5 or self.x.shape[0] != n or self.x.shape[1] != 3:
-            raise ValueError(f"SkeletonData.x: expected shape (N={n}, 3, T, V, M), got {self.x.shape}")
+            raise DataFormatError.at(where, "x", f"shape (N={n}, 3, T, V, M)", got=self.x.shape)
+        if 0 in self.x.shape[2:]:
+            raise DataFormatError.at(where, "x", "T, V and M of at least 1", got=self.x.shape)
         if self.x.shape[3] != self.layout.num_joints:
-            raise ValueError(f"SkeletonData.x: layout {self.layout.name} has "
-                             f"{self.layout.num_joints} joints, x has V={self.x.shape[3]}")
+            raise DataFormatError.at(where, "x", f"V={self.layout.num_joints} joints (layout "
+                                     f"{self.layout.name})", got=self.x.shape[3])
+        if not isinstance(self.x, np.memmap):  # a reader that maps a file checks it, naming the file
+            check_finite(self.x, where)
         for name in ("subject", "view", "lengths", "setup"):
             v = getattr(self, name)
             if v is not None:

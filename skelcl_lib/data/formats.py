@@ -14,8 +14,11 @@ numpy ints legitimately needs are allowed. Arrays are always read with ``allow_p
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import re
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -23,29 +26,17 @@ import numpy as np
 
 from ..errors import DataFormatError
 from ..skeleton import get_layout
-from .dataset import SkeletonData
+from .dataset import SkeletonData, check_finite, check_labels
 
 # NTU sample names: SsssCcccPpppRrrrAaaa (FORMATS.md §3.1).
-NTU_NAME = re.compile(r"^S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})$")
+NTU_NAME = re.compile(r"^S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})\Z", re.ASCII)
 # PKU-MMD per-action names written by AimCLR's cutting scripts (METHODS.md §2.4):
 # part I  F{file:03d}V{view:03d}C{class:03d}L{index:03d}
 # part II A0{aa}N0{nn}V{view:03d}C{class:03d}L{index:03d}
-PKU1_NAME = re.compile(r"^F(\d{3})V(\d{3})C(\d{3})L(\d{3})$")
-PKU2_NAME = re.compile(r"^A(\d{3})N(\d{3})V(\d{3})C(\d{3})L(\d{3})$")
+PKU1_NAME = re.compile(r"^F(\d{3})V(\d{3})C(\d{3})L(\d{3})\Z", re.ASCII)
+PKU2_NAME = re.compile(r"^A(\d{3})N(\d{3})V(\d{3})C(\d{3})L(\d{3})\Z", re.ASCII)
 
 SKELETON_SUFFIX = ".skeleton"
-
-
-def read_text_lines(path) -> list[str]:
-    """The lines of a UTF-8 text file (LF or CRLF), trailing blank lines removed."""
-    try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise DataFormatError.at(path, f"byte {e.start}", "a text file", got="undecodable bytes") from None
-    lines = text.splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()
-    return lines
 
 
 def strip_suffix(name: str) -> str:
@@ -95,22 +86,6 @@ class _LabelUnpickler(pickle.Unpickler):
         return getattr(multiarray, name)
 
 
-def _as_int_list(values, path, field: str) -> list[int]:
-    if isinstance(values, np.ndarray):
-        if values.dtype.kind not in "iu" or values.ndim != 1:
-            raise DataFormatError.at(path, field, "a 1-D list of integer labels",
-                                     got=f"array {values.dtype} {values.shape}")
-        return [int(v) for v in values]
-    if not isinstance(values, (list, tuple)):
-        raise DataFormatError.at(path, field, "a list of integer labels", got=type(values).__name__)
-    out = []
-    for i, v in enumerate(values):
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
-            raise DataFormatError.at(path, f"{field}[{i}]", "an integer label", got=v)
-        out.append(int(v))
-    return out
-
-
 def _as_str_list(values, path, field: str) -> list[str]:
     if isinstance(values, np.ndarray) and values.dtype.kind in "U" and values.ndim == 1:
         return [str(v) for v in values]
@@ -119,20 +94,25 @@ def _as_str_list(values, path, field: str) -> list[str]:
     out = []
     for i, v in enumerate(values):
         if isinstance(v, bytes):
-            v = v.decode("utf-8", errors="strict")
+            try:
+                v = v.decode("utf-8", errors="strict")
+            except UnicodeDecodeError:
+                raise DataFormatError.at(path, f"{field}[{i}]", "a UTF-8 sample name", got=v) from None
         if not isinstance(v, str):
             raise DataFormatError.at(path, f"{field}[{i}]", "a sample name (str)", got=v)
         out.append(str(v))
     return out
 
 
-def load_labels(path) -> tuple[list[str], list[int]]:
-    """Read an st-gcn label pickle ``(names, labels)`` safely -> ``(list[str], list[int])``."""
+def load_labels(path, num_classes: int | None = None) -> tuple[list[str], list[int]]:
+    """Read an st-gcn label pickle ``(names, labels)`` safely -> ``(list[str], list[int])``.
+
+    Labels are integers with ``0 <= label < num_classes`` (``MAX_CLASSES`` when not given), one
+    per name. Malformed content is a ``DataFormatError`` naming the file and the index; I/O
+    errors (a missing file) stay ``OSError``.
+    """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise DataFormatError.at(path, "file", "a readable label pickle", got=str(e)) from None
+    raw = path.read_bytes()
     try:
         obj = _LabelUnpickler(io.BytesIO(raw), path).load()
     except DataFormatError:
@@ -144,7 +124,9 @@ def load_labels(path) -> tuple[list[str], list[int]]:
         got = type(obj).__name__ + (f" of length {len(obj)}" if isinstance(obj, (tuple, list)) else "")
         raise DataFormatError.at(path, "top level", "a 2-tuple (names, labels)", got=got)
     names = _as_str_list(obj[0], path, "names")
-    labels = _as_int_list(obj[1], path, "labels")
+    if not isinstance(obj[1], (list, tuple, np.ndarray)):
+        raise DataFormatError.at(path, "labels", "a list of integer labels", got=type(obj[1]).__name__)
+    labels = check_labels(obj[1], path, num_classes).tolist()
     if len(names) != len(labels):
         raise DataFormatError.at(path, "labels", f"as many labels as names ({len(names)})",
                                  got=len(labels))
@@ -162,6 +144,14 @@ def save_labels(path, names: Sequence[str], labels: Sequence[int]) -> None:
 
 
 # ---------------------------------------------------------------- st-gcn arrays: writing
+
+
+def malformed_lines(skipped: dict[str, str], show: int = 5) -> list[str]:
+    """Summary lines for the first ``show`` malformed files of a prepare report."""
+    out = [f"    malformed: {msg}" for _, msg in sorted(skipped.items())[:show]]
+    if len(skipped) > show:
+        out.append(f"    ... and {len(skipped) - show} more in prepare_report.json")
+    return out
 
 
 def write_stgcn_part(folder, part: str, names: Sequence[str], labels: Sequence[int],
@@ -257,6 +247,51 @@ def save_stgcn(out_dir, data: SkeletonData, protocols=None, frame50: bool = Fals
 # ---------------------------------------------------------------- st-gcn arrays: reading
 
 
+def _npy_header(f, path, member: str = ""):
+    """(shape, fortran_order, dtype) of the ``.npy`` stream ``f``; a malformed header is a
+    ``DataFormatError``."""
+    where = f"{member} header" if member else "npy header"
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            return np.lib.format.read_array_header_1_0(f)
+        return np.lib.format.read_array_header_2_0(f)
+    except OSError:
+        raise
+    except Exception as e:  # numpy parses the header text: ValueError, SyntaxError, TokenError, ...
+        raise DataFormatError.at(path, where, "a numpy .npy header (magic, shape, dtype)",
+                                 got=f"{type(e).__name__}: {e}") from None
+
+
+def _check_header(path, shape, dtype, data_bytes: int, kinds: str, member: str = "") -> None:
+    """The announced dtype and shape against what the file holds, before anything is read."""
+    where = member or "npy header"
+    if dtype.hasobject or dtype.kind not in kinds:
+        want = {"f": "a float array", "iu": "an integer array", "fiu": "a numeric array"}[kinds]
+        raise DataFormatError.at(path, f"{where} dtype", f"{want} (no Python objects)", got=str(dtype))
+    need = int(np.prod([int(k) for k in shape], dtype=object)) * dtype.itemsize
+    if need != data_bytes:
+        raise DataFormatError.at(path, where, f"as many bytes as the shape {tuple(shape)} of {dtype} "
+                                 f"announces ({need})", got=f"{data_bytes} bytes (truncated or padded file?)")
+
+
+def open_npy(path, mmap: bool = True, kinds: str = "f") -> np.ndarray:
+    """Open a ``.npy`` file after checking its header against the file's size: a truncated file
+    or a header announcing a huge shape is a ``DataFormatError`` before anything is allocated.
+    ``kinds``: the allowed dtype kinds ("f" float, "iu" integer). I/O errors stay ``OSError``."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        shape, fortran, dtype = _npy_header(f, path)
+        offset = f.tell()
+    _check_header(path, shape, dtype, os.path.getsize(path) - offset, kinds)
+    try:
+        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (ValueError, EOFError) as e:
+        raise DataFormatError.at(path, "data", f"a readable .npy array {tuple(shape)} {dtype}",
+                                 got=f"{type(e).__name__}: {e}") from None
+
+
+
 def _layout_for(v: int, path):
     if v == 25:
         return get_layout("ntu25")
@@ -288,53 +323,45 @@ def parse_sample_names(names: Sequence[str]) -> dict:
     return {"dataset": ""}
 
 
-def _check_array(x, path, expect_dtype=np.float32):
-    if x.dtype != expect_dtype:
-        raise DataFormatError.at(path, "dtype", np.dtype(expect_dtype).name, got=str(x.dtype))
-    if x.ndim != 5 or x.shape[1] != 3:
-        raise DataFormatError.at(path, "shape", "(N, 3, T, V, M)", got=tuple(x.shape))
-
-
-def load_stgcn(data_npy, label_file, mmap: bool = True, layout=None) -> SkeletonData:
+def load_stgcn(data_npy, label_file, mmap: bool = True, layout=None,
+               num_classes: int | None = None) -> SkeletonData:
     """st-gcn ``*_data.npy`` (or AimCLR ``*_position.npy``) + label file -> ``SkeletonData``.
 
     x: (N, 3, T, V, M) float32, memory-mapped by default. ``label_file`` is the st-gcn pickle
     (read with the restricted unpickler) or AimCLR's ``*_label.npy`` (N, 1). NTU names fill
     setup/view(camera)/subject; PKU-MMD names fill view. ``lengths`` is left None so that
     opening a 7 GB memory map stays instant (``frame50.valid_lengths`` computes them).
+
+    Checked before use, each error naming the file and the index: the header against the
+    file's size, dtype float32, shape (N >= 1, 3, T >= 1, V of the layout, M >= 1), every value
+    finite (read in slices of about 64 MB), one label per sample, ``0 <= label < num_classes``
+    (``MAX_CLASSES`` when not given).
     """
     data_npy = Path(data_npy)
-    try:
-        x = np.load(data_npy, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise DataFormatError.at(data_npy, "file", "a .npy array (N, 3, T, V, M) float32",
-                                 got=f"{type(e).__name__}: {e}") from None
-    _check_array(x, data_npy)
-    if not mmap and not np.isfinite(x).all():  # a full scan of a memory map would read GBs
-        raise DataFormatError.at(data_npy, "values", "finite coordinates", got="NaN or inf")
-    label_file = Path(label_file)
-    if label_file.suffix == ".npy":
-        try:
-            lab = np.load(label_file, allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise DataFormatError.at(label_file, "file", "a .npy label array (N,) or (N, 1)",
-                                     got=f"{type(e).__name__}: {e}") from None
-        if lab.dtype.kind not in "iu" or lab.ndim not in (1, 2) or lab.size != len(lab):
-            raise DataFormatError.at(label_file, "labels", "an integer array (N,) or (N, 1)",
-                                     got=f"{lab.dtype} {lab.shape}")
-        names, labels = [], lab.reshape(-1).astype(np.int64)
-    else:
-        names, labels = load_labels(label_file)
-        labels = np.asarray(labels, dtype=np.int64)
-    if len(labels) != x.shape[0]:
-        raise DataFormatError.at(label_file, "labels", f"{x.shape[0]} labels (N of {data_npy.name})",
-                                 got=len(labels))
-    if len(labels) and labels.min() < 0:
-        raise DataFormatError.at(label_file, "labels", "labels >= 0", got=int(labels.min()))
+    x = open_npy(data_npy, mmap=mmap, kinds="f")
+    if x.dtype != np.float32:
+        raise DataFormatError.at(data_npy, "dtype", "float32", got=str(x.dtype))
+    if x.ndim != 5 or x.shape[1] != 3 or 0 in x.shape:
+        raise DataFormatError.at(data_npy, "shape", "(N, 3, T, V, M) with no empty dimension",
+                                 got=tuple(x.shape))
     lay = get_layout(layout) if layout is not None else _layout_for(x.shape[3], data_npy)
     if x.shape[3] != lay.num_joints:
         raise DataFormatError.at(data_npy, "shape[3] (V)", f"{lay.num_joints} joints ({lay.name})",
                                  got=x.shape[3])
+    label_file = Path(label_file)
+    if label_file.suffix == ".npy":
+        lab = open_npy(label_file, mmap=False, kinds="iu")
+        if lab.ndim not in (1, 2) or lab.size != len(lab):
+            raise DataFormatError.at(label_file, "labels", "an integer array (N,) or (N, 1)",
+                                     got=f"{lab.dtype} {lab.shape}")
+        names, labels = [], check_labels(lab.reshape(-1), label_file, num_classes)
+    else:
+        names, labels = load_labels(label_file, num_classes)
+        labels = np.asarray(labels, dtype=np.int64)
+    if len(labels) != x.shape[0]:
+        raise DataFormatError.at(label_file, "labels", f"{x.shape[0]} labels (N of {data_npy.name})",
+                                 got=len(labels))
+    check_finite(x, data_npy)
     meta = parse_sample_names(names)
     return SkeletonData(x=x, y=labels, layout=lay, names=[strip_suffix(n) for n in names],
                         subject=meta.get("subject"), view=meta.get("view"), setup=meta.get("setup"),
@@ -344,51 +371,72 @@ def load_stgcn(data_npy, label_file, mmap: bool = True, layout=None) -> Skeleton
 # ---------------------------------------------------------------- CTR-GCN npz
 
 
-def load_ctrgcn_npz(path, part: str = "train") -> SkeletonData:
+def _read_npz_member(zf, path, key: str, kinds: str) -> np.ndarray:
+    """One member of an open npz ``ZipFile``: header checked against the member's size first."""
+    name = f"{key}.npy"
+    info = zf.getinfo(name)
+    with zf.open(info) as f:
+        shape, fortran, dtype = _npy_header(f, path, member=key)
+        nbytes = info.file_size - f.tell()
+        _check_header(path, shape, dtype, nbytes, kinds, member=key)
+        data = f.read(nbytes)
+    if len(data) != nbytes:
+        raise DataFormatError.at(path, key, f"{nbytes} bytes of data", got=f"{len(data)} (truncated member)")
+    arr = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+    return arr
+
+
+def load_ctrgcn_npz(path, part: str = "train", num_classes: int | None = None) -> SkeletonData:
     """CTR-GCN ``NTU60_CS.npz``-style file -> ``SkeletonData`` for ``part`` ("train" | "test").
 
     ``x_{part}``: (N, T, 150) = per frame 2 bodies x 25 joints x xyz (body-major), already
     denoised/centred by CTR-GCN's pipeline; ``y_{part}``: one-hot (N, C) or integer (N,).
     Returned x: (N, 3, T, 25, 2) float32 (a copy; npz members cannot be memory-mapped).
+    Each member's header is checked against its size before it is read; a damaged archive, a
+    non-numeric member, NaN/inf, empty dimensions or labels out of range are a
+    ``DataFormatError`` naming the file and the member.
     """
     path = Path(path)
     if part not in ("train", "test"):
         raise ValueError(f"load_ctrgcn_npz: part must be 'train' or 'test', got {part!r}")
+    with open(path, "rb"):  # I/O errors (a missing file) stay OSError
+        pass
     try:
-        z = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise DataFormatError.at(path, "file", "an .npz with x_train/y_train/x_test/y_test",
+        with zipfile.ZipFile(path) as zf:
+            members = sorted(n[:-4] for n in zf.namelist() if n.endswith(".npy"))
+            for key in (f"x_{part}", f"y_{part}"):
+                if key not in members:
+                    raise DataFormatError.at(path, key, "a member of the npz", got=members)
+            xr = _read_npz_member(zf, path, f"x_{part}", "f")
+            yr = _read_npz_member(zf, path, f"y_{part}", "fiu")
+    except DataFormatError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError, zlib.error,
+            NotImplementedError, RuntimeError, OverflowError) as e:
+        raise DataFormatError.at(path, "file", "an intact .npz archive with x_train/y_train/x_test/y_test",
                                  got=f"{type(e).__name__}: {e}") from None
-    with z:
-        for key in (f"x_{part}", f"y_{part}"):
-            if key not in z.files:
-                raise DataFormatError.at(path, key, "a member of the npz", got=sorted(z.files))
-        try:
-            xr, yr = z[f"x_{part}"], z[f"y_{part}"]
-        except ValueError as e:  # object arrays need pickle: refused
-            raise DataFormatError.at(path, f"x_{part}/y_{part}", "numeric arrays (no pickled objects)",
-                                     got=str(e)) from None
-    if xr.ndim != 3 or xr.shape[2] != 150:
-        raise DataFormatError.at(path, f"x_{part}", "shape (N, T, 150) = 2 bodies x 25 joints x 3",
-                                 got=tuple(xr.shape))
-    if xr.dtype.kind != "f":
-        raise DataFormatError.at(path, f"x_{part}", "a float array", got=str(xr.dtype))
-    if not np.isfinite(xr).all():
-        raise DataFormatError.at(path, f"x_{part}", "finite coordinates", got="NaN or inf")
+    if xr.ndim != 3 or xr.shape[2] != 150 or 0 in xr.shape:
+        raise DataFormatError.at(path, f"x_{part}", "shape (N, T, 150) = 2 bodies x 25 joints x 3, "
+                                 "N and T >= 1", got=tuple(xr.shape))
+    check_finite(xr, f"{path} (x_{part})")
     if yr.ndim == 2:
-        if yr.shape[0] != xr.shape[0] or not np.all((yr == 0) | (yr == 1)) or not np.all(yr.sum(1) == 1):
+        if yr.shape[0] != xr.shape[0] or yr.shape[1] == 0 or not np.all((yr == 0) | (yr == 1)) \
+                or not np.all(yr.sum(1) == 1):
             raise DataFormatError.at(path, f"y_{part}", f"one-hot rows (N={xr.shape[0]}, C)",
                                      got=f"{yr.dtype} {yr.shape}")
-        y = yr.argmax(1)
-    elif yr.ndim == 1 and yr.dtype.kind in "iu" and len(yr) == len(xr):
-        y = yr
+        if num_classes is not None and yr.shape[1] > num_classes:
+            raise DataFormatError.at(path, f"y_{part}", f"at most {num_classes} one-hot columns",
+                                     got=yr.shape[1])
+        y = check_labels(yr.argmax(1), path, num_classes or yr.shape[1], field=f"y_{part}")
+    elif yr.ndim == 1 and len(yr) == len(xr):
+        y = check_labels(yr, path, num_classes, field=f"y_{part}")
     else:
         raise DataFormatError.at(path, f"y_{part}", f"one-hot (N, C) or integer (N,) with N={len(xr)}",
                                  got=f"{yr.dtype} {yr.shape}")
     n, t, _ = xr.shape
     # (N, T, M, V, C) -> (N, C, T, V, M)
     x = np.ascontiguousarray(xr.reshape(n, t, 2, 25, 3).transpose(0, 4, 1, 3, 2), dtype=np.float32)
-    return SkeletonData(x=x, y=y.astype(np.int64), layout="ntu25", dataset=f"ntu-ctrgcn-{part}")
+    return SkeletonData(x=x, y=y, layout="ntu25", dataset=f"ntu-ctrgcn-{part}")
 
 
 __all__ = ["load_labels", "save_labels", "save_stgcn", "load_stgcn", "load_ctrgcn_npz",

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import re
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import NamedTuple, Sequence
@@ -17,7 +18,8 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from ..errors import DataFormatError
-from .formats import NTU_NAME, read_text_lines, strip_suffix, write_stgcn_part
+from .formats import NTU_NAME, malformed_lines, strip_suffix, write_stgcn_part
+from .text import FLOAT, LineReader, explain_line, fields, line_pattern, to_floats
 
 NUM_JOINTS = 25
 BODY_FIELDS = ("bodyID", "clippedEdges", "handLeftConfidence", "handLeftState",
@@ -39,105 +41,91 @@ class NTUBody(NamedTuple):
 
 # ---------------------------------------------------------------- the .skeleton grammar
 
-
-def _int_field(path, lines, i, what, minimum=0):
-    if i >= len(lines):
-        raise DataFormatError.at(path, f"line {i + 1} ({what})", "an integer",
-                                 got="end of file (truncated file?)")
-    tok = lines[i].split()
-    try:
-        if len(tok) != 1:
-            raise ValueError
-        v = int(tok[0])
-    except ValueError:
-        raise DataFormatError.at(path, f"line {i + 1} ({what})", "one integer", got=lines[i]) from None
-    if v < minimum:
-        raise DataFormatError.at(path, f"line {i + 1} ({what})", f"an integer >= {minimum}", got=v)
-    return v
+# Kinect v2 tracks at most 6 bodies; a longer clip than MAX_FRAMES (over 5 minutes at 30 fps;
+# NTU clips last seconds) is refused so that a count cannot ask for a huge array.
+MAX_BODIES = 6
+MAX_FRAMES = 10_000
+TRACKING_STATES = (0, 1, 2)  # not tracked, inferred, tracked
+_BODY_INT_FIELDS = (1, 2, 3, 4, 5, 6, 9)
+_BODY_LINE = line_pattern("[0-9]+", *["[0-9]+"] * 6, FLOAT, FLOAT, "[012]")
+_JOINT_LINE = line_pattern(*[FLOAT] * 11, "[012]")
+# Fewest characters a record can take: an empty frame "0\n"; a body = its 10-field line,
+# the numJoints line and 25 joint lines of 12 one-character fields.
+_MIN_FRAME_CHARS = 2
+_MIN_BODY_CHARS = 20 + 3 + NUM_JOINTS * 24
 
 
-def _locate_bad_joint_line(path, lines, starts, num_joints):
-    """Slow path after the bulk conversion failed: name the first malformed joint line."""
-    for s in starts:
-        for i in range(s, s + num_joints):
-            tok = lines[i].split()
-            if len(tok) != len(JOINT_FIELDS):
-                raise DataFormatError.at(path, f"line {i + 1} (joint {i - s + 1})",
-                                         f"{len(JOINT_FIELDS)} numbers ({' '.join(JOINT_FIELDS)})",
-                                         got=lines[i])
-            for t in tok:
-                try:
-                    float(t)
-                except ValueError:
-                    raise DataFormatError.at(path, f"line {i + 1} (joint {i - s + 1})",
-                                             "numbers only", got=t) from None
-    raise DataFormatError.at(path, "joint lines", f"{len(JOINT_FIELDS)} numbers per line", got="?")
+def _body_line(r: LineReader, what: str) -> tuple[int, tuple[float, ...]]:
+    line = r.next(what, f"{len(BODY_FIELDS)} body fields")
+    where = f"line {r.lineno} ({what})"
+    if not _BODY_LINE.fullmatch(line):
+        raise explain_line(r.path, where, line, BODY_FIELDS, int_fields=(0, *_BODY_INT_FIELDS),
+                           allowed={9: TRACKING_STATES})
+    tok = fields(line)
+    body_id = int(tok[0])
+    if body_id >= 2 ** 64:
+        raise DataFormatError.at(r.path, f"{where}, field 1 (bodyID)", "an unsigned 64-bit integer",
+                                 got=tok[0])
+    info = tuple(float(t) for t in tok[1:])
+    if not all(np.isfinite(info)):
+        raise DataFormatError.at(r.path, where, "finite numbers (a value overflows)", got=line)
+    return body_id, info
 
 
-def parse_ntu_skeleton(path, num_joints: int = NUM_JOINTS) -> list[list[NTUBody]]:
+def _joint_block(r: LineReader, num_joints: int, what: str) -> np.ndarray:
+    """``num_joints`` joint lines -> (V, 12) float64; each line holds exactly 12 fields."""
+    lines = []
+    for j in range(num_joints):
+        line = r.next(f"joint {j + 1} of {what}", f"{len(JOINT_FIELDS)} joint fields")
+        if not _JOINT_LINE.fullmatch(line):
+            raise explain_line(r.path, f"line {r.lineno} (joint {j + 1} of {what})", line,
+                               JOINT_FIELDS, int_fields=(11,), allowed={11: TRACKING_STATES})
+        lines.append(line)
+    first = r.lineno - num_joints + 1
+    vals = to_floats(r.path, f"lines {first}-{r.lineno} (joints of {what})", " ".join(lines),
+                     num_joints * len(JOINT_FIELDS))
+    return vals.reshape(num_joints, len(JOINT_FIELDS))
+
+
+def parse_ntu_skeleton(path, num_joints: int = NUM_JOINTS,
+                       max_frames: int = MAX_FRAMES) -> list[list[NTUBody]]:
     """Parse a ``.skeleton`` file (FORMATS.md §3.2) -> frames, each a list of bodies in file order.
 
-    Accepts LF and CRLF. Raises ``DataFormatError`` with the line number for a truncated file,
-    a wrong joint count, a malformed body/joint line, non-numbers, NaN/inf xyz or trailing
-    content; ``EmptySkeletonError`` (a subclass) for 0 frames or no body at all.
+    Strict, record by record: each body line has its 10 fields and each joint line its 12
+    (a line is never borrowed from or lent to its neighbour), every number is a plain decimal
+    (``skelcl_lib.data.text``), tracking states are 0, 1 or 2, counts are checked against the
+    characters left in the file before anything is built from them, and nothing may follow the
+    last frame except blank lines. LF and CRLF are accepted. Raises ``DataFormatError`` naming
+    the line; ``EmptySkeletonError`` (a subclass) for 0 frames or no body at all.
     """
-    lines = read_text_lines(path)
-    num_frames = _int_field(path, lines, 0, "numFrames")
-    i = 1
-    frames_meta = []  # per frame: [(body_id, info, first joint line)]
-    starts = []
+    r = LineReader(path)
+    num_frames = r.count("numFrames", max_frames, _MIN_FRAME_CHARS, reserved=-1)
+    frames: list[list[NTUBody]] = []
+    any_body = False
     for t in range(num_frames):
-        nb = _int_field(path, lines, i, f"numBodies of frame {t + 1}")
-        i += 1
+        reserved = _MIN_FRAME_CHARS * (num_frames - t - 1) - 1
+        nb = r.count(f"numBodies of frame {t + 1}", MAX_BODIES, _MIN_BODY_CHARS, reserved)
         bodies = []
         for b in range(nb):
-            where = f"line {i + 1} (body {b + 1} of frame {t + 1})"
-            if i >= len(lines):
-                raise DataFormatError.at(path, where, f"{len(BODY_FIELDS)} body fields",
-                                         got="end of file (truncated file?)")
-            tok = lines[i].split()
-            if len(tok) != len(BODY_FIELDS):
-                raise DataFormatError.at(path, where, f"{len(BODY_FIELDS)} body fields "
-                                         f"({' '.join(BODY_FIELDS)})", got=lines[i])
-            try:
-                body_id = int(tok[0])
-                info = tuple(float(v) for v in tok[1:])
-            except ValueError:
-                raise DataFormatError.at(path, where, "an integer bodyID and numbers",
-                                         got=lines[i]) from None
-            nj = _int_field(path, lines, i + 1, f"numJoints of body {b + 1}, frame {t + 1}")
+            what = f"body {b + 1} of frame {t + 1}"
+            body_id, info = _body_line(r, what)
+            nj = r.count(f"numJoints of {what}", num_joints)
             if nj != num_joints:
-                raise DataFormatError.at(path, f"line {i + 2} (numJoints)", f"{num_joints} joints", got=nj)
-            s = i + 2
-            if s + num_joints > len(lines):
-                raise DataFormatError.at(path, f"line {len(lines) + 1} (joint of frame {t + 1})",
-                                         f"{num_joints} joint lines", got="end of file (truncated file?)")
-            bodies.append((body_id, info, len(starts)))
-            starts.append(s)
-            i = s + num_joints
-        frames_meta.append(bodies)
-    if i < len(lines):
-        raise DataFormatError.at(path, f"line {i + 1}", f"end of file after {num_frames} frames",
-                                 got=lines[i])
+                raise DataFormatError.at(path, f"line {r.lineno} (numJoints of {what})",
+                                         f"{num_joints} joints", got=nj)
+            joints = _joint_block(r, num_joints, what)
+            bodies.append(NTUBody(body_id, info, joints))
+            any_body = True
+        frames.append(bodies)
+    if not r.at_end():
+        line = r.next("after the last frame", "end of file")
+        raise DataFormatError.at(path, f"line {r.lineno}", f"end of file after {num_frames} frames",
+                                 got=line)
     if num_frames == 0:
         raise EmptySkeletonError.at(path, "line 1 (numFrames)", "at least one frame", got=0)
-    if not starts:
+    if not any_body:
         raise EmptySkeletonError.at(path, "all frames", "at least one body", got="0 bodies in every frame")
-    # One bulk conversion for every joint line of the file (the slow path only names the culprit).
-    joint_text = " ".join(" ".join(lines[s:s + num_joints]) for s in starts)
-    try:
-        vals = np.array(joint_text.split(), dtype=np.float64)
-    except ValueError:
-        _locate_bad_joint_line(path, lines, starts, num_joints)
-    if vals.size != len(starts) * num_joints * len(JOINT_FIELDS):
-        _locate_bad_joint_line(path, lines, starts, num_joints)
-    joints = vals.reshape(len(starts), num_joints, len(JOINT_FIELDS))
-    bad = ~np.isfinite(joints[:, :, :3])
-    if bad.any():
-        k, j, _ = np.argwhere(bad)[0]
-        raise DataFormatError.at(path, f"line {starts[k] + j + 1} (joint {j + 1} x y z)",
-                                 "finite coordinates", got=lines[starts[k] + j])
-    return [[NTUBody(bid, info, joints[k]) for bid, info, k in fb] for fb in frames_meta]
+    return frames
 
 
 def read_ntu_skeleton(path, max_bodies: int = 2, num_joints: int = NUM_JOINTS) -> np.ndarray:
@@ -154,7 +142,11 @@ def _xyz(path, frames, max_bodies, num_joints):
     x = np.zeros((3, len(frames), num_joints, max_bodies), dtype=np.float32)
     for t, bodies in enumerate(frames):
         for m, body in enumerate(bodies[:max_bodies]):
-            x[:, t, :, m] = body.joints[:, :3].T
+            with np.errstate(over="ignore"):
+                x[:, t, :, m] = body.joints[:, :3].T
+            if not np.isfinite(x[:, t, :, m]).all():
+                raise DataFormatError.at(path, f"x y z of body {m + 1} of frame {t + 1}",
+                                         "coordinates within float32 range", got="an overflow")
     if not x.any():
         raise EmptySkeletonError.at(path, "x y z", "a non-zero skeleton", got="all zeros")
     return x
@@ -208,7 +200,7 @@ def in_benchmark(name: str, benchmark: str) -> bool:
     return benchmark == "ntu120" or parse_ntu_name(name).action <= 60
 
 
-_LIST_LINE = re.compile(r"^S\d{3}C\d{3}P\d{3}R\d{3}A\d{3}$")
+_LIST_LINE = re.compile(r"^S\d{3}C\d{3}P\d{3}R\d{3}A\d{3}\Z", re.ASCII)
 
 
 def read_missing_list(path) -> set[str]:
@@ -217,10 +209,7 @@ def read_missing_list(path) -> set[str]:
     Keeps the lines matching ``^S\\d{3}C\\d{3}P\\d{3}R\\d{3}A\\d{3}$`` (after stripping blanks
     and an optional ``.skeleton``); a file with no such line is an error.
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError as e:
-        raise DataFormatError.at(path, "file", "a readable missing-sample list", got=str(e)) from None
+    text = Path(path).read_text(encoding="utf-8", errors="replace")  # a missing file stays OSError
     names = {strip_suffix(ln.strip()) for ln in text.splitlines()}
     names = {n for n in names if _LIST_LINE.match(n)}
     if not names:
@@ -242,6 +231,7 @@ class PrepareReport:
     unrecognised_names: list[str] = field(default_factory=list)
     skipped_missing_list: int = 0
     skipped_no_skeleton: dict[str, str] = field(default_factory=dict)  # name -> reason
+    skipped_malformed: dict[str, str] = field(default_factory=dict)    # name -> the error
     parsed_now: int = 0
     parsed_cached: int = 0
     cropped: list[str] = field(default_factory=list)
@@ -254,6 +244,8 @@ class PrepareReport:
                  f"  not in {self.benchmark}: {self.not_in_benchmark}",
                  f"  skipped (published missing list): {self.skipped_missing_list}",
                  f"  skipped (no usable skeleton, detected): {len(self.skipped_no_skeleton)}",
+                 f"  skipped (malformed file): {len(self.skipped_malformed)}"
+                 + (" -- see prepare_report.json" if self.skipped_malformed else ""),
                  f"  parsed now: {self.parsed_now}, from cache: {self.parsed_cached}"]
         if self.unrecognised_names:
             lines.append(f"  ignored files with non-NTU names: {len(self.unrecognised_names)}")
@@ -264,6 +256,7 @@ class PrepareReport:
             lines.append(f"  sequences longer than max_frames (cropped): {len(self.cropped)}")
         for s, c in self.splits.items():
             lines.append(f"  {s}: train {c['train']} / val {c['val']}")
+        lines += malformed_lines(self.skipped_malformed)
         return "\n".join(lines)
 
 
@@ -307,15 +300,17 @@ def _find_skeleton_files(raw_dirs) -> dict[str, Path]:
 
 def prepare_ntu(raw_dir, out_dir, benchmark: str = "ntu60", missing_file=None, workers: int = 1,
                 frame50: bool = True, max_frames: int = 300, max_bodies: int = 2,
-                progress: bool = True) -> PrepareReport:
+                progress: bool = True, strict: bool = False) -> PrepareReport:
     """Raw NTU ``.skeleton`` files -> ``out_dir/{split}/{train,val}_data.npy`` + label pkl.
 
     ``raw_dir``: a folder or a list of folders (NTU-120 ships S001–S017 and S018–S032 apart),
     searched recursively. Splits: ntu60 -> xsub, xview; ntu120 -> xsub, xset. With ``frame50``
     also ``out_dir/frame50/{split}/{train,val}_position.npy`` + label pkl (METHODS.md §2.3).
     Skips the names in ``missing_file`` and files without a usable skeleton (both counted).
-    Parsed samples are cached in ``out_dir/_parsed`` so an interrupted run resumes; a malformed
-    file raises ``DataFormatError`` after the other files are parsed.
+    Parsed samples are cached in ``out_dir/_parsed`` so an interrupted run resumes. A malformed
+    file is skipped and listed with its error in the report (``skipped_malformed``); it is
+    parsed again on the next run, so a re-downloaded file is picked up. ``strict=True`` raises
+    the ``DataFormatError`` of the first malformed file instead.
     """
     from tqdm.auto import tqdm
 
@@ -345,28 +340,24 @@ def prepare_ntu(raw_dir, out_dir, benchmark: str = "ntu60", missing_file=None, w
     rep.parsed_cached = len(ready)
 
     jobs = [(str(files[n]), str(cache), max_bodies) for n in todo]
-    errors = []
     with tqdm(total=len(jobs), desc="parse .skeleton", unit="file", disable=not progress) as bar:
         def collect(results):
             for name, status, msg in results:
                 bar.update(1)
                 if status == "error":
-                    errors.append((name, msg))
+                    if strict:
+                        raise DataFormatError(msg, path=files[name])
+                    rep.skipped_malformed[name] = msg
                 else:
                     ready.append(name)
 
         if workers > 1 and len(jobs) > 1:
             import multiprocessing as mp
             with mp.Pool(workers) as pool:
-                collect(pool.imap_unordered(_parse_to_shard, jobs, chunksize=8))
+                collect(pool.imap(_parse_to_shard, jobs, chunksize=8))
         else:
             collect(map(_parse_to_shard, jobs))
-    rep.parsed_now = len(jobs) - len(errors)
-    if errors:
-        errors.sort()
-        more = f" (and {len(errors) - 1} more malformed files: {[n for n, _ in errors[1:6]]}...)" \
-            if len(errors) > 1 else ""
-        raise DataFormatError(errors[0][1] + more, path=files[errors[0][0]])
+    rep.parsed_now = len(jobs) - len(rep.skipped_malformed)
 
     usable = []
     for name in sorted(ready):
@@ -417,8 +408,14 @@ def cli_prepare(argv: list[str]) -> int:
     ap.add_argument("--no-frame50", action="store_true", help="skip AimCLR's frame50 arrays")
     ap.add_argument("--max-frames", type=int, default=300)
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    ap.add_argument("--strict", action="store_true",
+                    help="stop at the first malformed file instead of skipping and reporting it")
     a = ap.parse_args(argv)
-    rep = prepare_ntu(a.raw, a.out, a.benchmark, a.missing, a.workers, not a.no_frame50,
-                      a.max_frames, progress=not a.quiet)
+    try:
+        rep = prepare_ntu(a.raw, a.out, a.benchmark, a.missing, a.workers, not a.no_frame50,
+                          a.max_frames, progress=not a.quiet, strict=a.strict)
+    except DataFormatError as e:
+        print(f"skelcl prepare-ntu: {e}", file=sys.stderr)
+        return 1
     print(rep)
     return 0

@@ -15,45 +15,103 @@ import numpy as np
 
 from ..errors import DataFormatError
 from .dataset import SkeletonData
+from .text import read_text
 
 NUM_JOINTS = 20
 CLASS_NAMES = ["pick up with one hand", "pick up with two hands", "drop trash", "walk around",
                "sit down", "stand up", "donning", "doffing", "throw", "carry"]
 # file action id -> label (1-based); ids 7 and 10 are not in the released set
 ACTION_TO_LABEL = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 8: 7, 9: 8, 11: 9, 12: 10}
-_NAME = re.compile(r"^a(\d{2})_s(\d{2})_e(\d{2})_v(\d{2})$")
+_NAME = re.compile(r"^a(\d{2})_s(\d{2})_e(\d{2})_v(\d{2})\Z", re.ASCII)
+
+
+# A sequence longer than this is refused (N-UCLA's longest has 201 frames).
+MAX_FRAMES = 10_000
+
+
+def _locate_bad_element(path, raw):
+    """Slow path: raise for the first frame, joint or coordinate that is not as expected."""
+    for t, fr in enumerate(raw):
+        if type(fr) is not list or len(fr) != NUM_JOINTS:
+            raise DataFormatError.at(path, f"skeletons[{t}]", f"a list of {NUM_JOINTS} joints",
+                                     got=len(fr) if isinstance(fr, list) else fr)
+        for j, p in enumerate(fr):
+            if type(p) is not list or len(p) != 3:
+                raise DataFormatError.at(path, f"skeletons[{t}][{j}]", "a list of 3 numbers (x, y, z)",
+                                         got=p)
+            for c, v in enumerate(p):
+                if type(v) is not float and type(v) is not int:  # bool is a subclass of int
+                    raise DataFormatError.at(path, f"skeletons[{t}][{j}][{c}]", "a JSON number", got=v)
 
 
 def _frames(path, raw) -> np.ndarray:
-    """``skeletons`` -> (T, 20, 3) float32, naming the first malformed frame."""
+    """``skeletons`` -> (T, 20, 3) float32. Every coordinate must be a JSON number (not a
+    string, not a boolean, not NaN/Infinity) that fits in float32; errors name the first bad
+    element by its index."""
     if not isinstance(raw, list) or not raw:
         raise DataFormatError.at(path, "skeletons", "a non-empty list of frames [T][20][3]",
                                  got=type(raw).__name__ if not isinstance(raw, list) else "[]")
+    if len(raw) > MAX_FRAMES:
+        raise DataFormatError.at(path, "skeletons", f"at most {MAX_FRAMES} frames", got=len(raw))
+    shape_ok = all(type(fr) is list and len(fr) == NUM_JOINTS for fr in raw) and all(
+        type(p) is list and len(p) == 3 for fr in raw for p in fr)
+    if not shape_ok or not {type(v) for fr in raw for p in fr for v in p} <= {float, int}:
+        _locate_bad_element(path, raw)
     try:
-        x = np.asarray(raw, dtype=np.float32)
-    except (ValueError, TypeError):
-        x = None
-    if x is None or x.shape[1:] != (NUM_JOINTS, 3):
+        x64 = np.array(raw, dtype=np.float64)
+    except OverflowError:  # an integer literal too large for a float
+        x64 = None
+    if x64 is not None:
+        with np.errstate(over="ignore"):
+            x = x64.astype(np.float32)
+    if x64 is None or not np.isfinite(x).all():
         for t, fr in enumerate(raw):
-            if not isinstance(fr, list) or len(fr) != NUM_JOINTS:
-                raise DataFormatError.at(path, f"skeletons[{t}]", f"{NUM_JOINTS} joints",
-                                         got=len(fr) if isinstance(fr, list) else fr)
             for j, p in enumerate(fr):
-                if not isinstance(p, list) or len(p) != 3 or not all(
-                        isinstance(v, (int, float)) and not isinstance(v, bool) for v in p):
-                    raise DataFormatError.at(path, f"skeletons[{t}][{j}]", "3 numbers (x, y, z)", got=p)
-        raise DataFormatError.at(path, "skeletons", f"shape (T, {NUM_JOINTS}, 3)", got=np.shape(raw))
-    if not np.isfinite(x).all():
-        t, j, c = np.argwhere(~np.isfinite(x))[0]
-        raise DataFormatError.at(path, f"skeletons[{t}][{j}][{c}]", "a finite number", got=float(x[t, j, c]))
+                for c, v in enumerate(p):
+                    try:
+                        with np.errstate(over="ignore"):
+                            ok = np.isfinite(np.float32(float(v)))
+                    except OverflowError:
+                        ok = False
+                    if not ok:
+                        raise DataFormatError.at(path, f"skeletons[{t}][{j}][{c}]",
+                                                 "a finite number within float32 range", got=v)
     return x
+
+
+def _no_duplicate_keys(path):
+    def hook(pairs):
+        d = dict(pairs)
+        if len(d) != len(pairs):
+            seen = set()
+            dup = next(k for k, _ in pairs if k in seen or seen.add(k))
+            raise DataFormatError.at(path, f"key {dup!r}", "each key once per object",
+                                     got=[k for k, _ in pairs])
+        return d
+    return hook
+
+
+def _refuse_constant(path):
+    def hook(name):
+        raise DataFormatError.at(path, "JSON", "numbers only (NaN and Infinity are not JSON)", got=name)
+    return hook
 
 
 def read_nucla_json(path) -> tuple[str, np.ndarray, int]:
     """One ``all_sqe`` file -> (file_name, xyz (T, 20, 3) float32, label 0..9)."""
+    text = read_text(path)
     try:
-        d = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        d = json.loads(text, object_pairs_hook=_no_duplicate_keys(path),
+                       parse_constant=_refuse_constant(path))
+    except json.JSONDecodeError as e:
+        raise DataFormatError.at(path, f"JSON line {e.lineno} column {e.colno}", "a valid JSON object",
+                                 got=e.msg) from None
+    except RecursionError:
+        raise DataFormatError.at(path, "JSON", "an object nested a few levels deep",
+                                 got="nesting too deep to parse") from None
+    except ValueError as e:  # e.g. an integer literal with more digits than Python converts
+        if isinstance(e, DataFormatError):
+            raise
         raise DataFormatError.at(path, "JSON", "a valid JSON object", got=str(e)) from None
     if not isinstance(d, dict):
         raise DataFormatError.at(path, "top level", "a JSON object", got=type(d).__name__)
@@ -81,6 +139,9 @@ def load_nucla(root, t_max: int | None = None) -> SkeletonData:
     sequences keep their first ``t_max`` frames, with a warning). Labels 0..9, names = file_name,
     subject and view from the name, splits "xview" (train views 1, 2) and "xsub" (subjects 1–5).
     """
+    if t_max is not None and (isinstance(t_max, bool) or not isinstance(t_max, (int, np.integer))
+                              or not 1 <= t_max <= MAX_FRAMES):
+        raise ValueError(f"load_nucla: t_max must be an integer in 1..{MAX_FRAMES}, got {t_max!r}")
     root = Path(root)
     if (root / "all_sqe").is_dir():
         root = root / "all_sqe"

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import re
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -19,10 +20,13 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import DataFormatError
-from .formats import read_text_lines, write_stgcn_part
+from .formats import malformed_lines, write_stgcn_part
+from .text import FLOAT, LineReader, explain_line, is_number, line_pattern, read_text, to_floats
 
 VALUES_PER_FRAME = 150
-VIDEO_NAME = {1: re.compile(r"^(\d{4})-([LMR])$"), 2: re.compile(r"^A(\d{2})N(\d{2})-([LMR])$")}
+NUM_CLASSES = 51  # PKU-MMD's action classes; part II uses 41 of them
+VIDEO_NAME = {1: re.compile(r"^(\d{4})-([LMR])\Z", re.ASCII),
+              2: re.compile(r"^A(\d{2})N(\d{2})-([LMR])\Z", re.ASCII)}
 VIEW_ID = {"L": 1, "M": 2, "R": 3}
 
 
@@ -33,61 +37,73 @@ class LabelRow(NamedTuple):
     confidence: float  # the 4th column (described as a confidence flag [unverified]; unused)
 
 
-def read_pku_skeleton(path) -> np.ndarray:
-    """A continuous skeleton file -> (T, 150) float32; errors name the line."""
-    lines = read_text_lines(path)
-    if not lines:
+_FRAME_LINE = line_pattern(*[FLOAT] * VALUES_PER_FRAME)
+_FRAME_NAMES = tuple(f"body {m + 1} joint {j + 1} {c}" for m in range(2) for j in range(25) for c in "xyz")
+
+
+def read_pku_skeleton(path, chunk: int = 1024) -> np.ndarray:
+    """A continuous skeleton file -> (T, 150) float32.
+
+    Strict, line by line: each line is one frame of exactly 150 plain decimal numbers
+    (``skelcl_lib.data.text``); a line is never completed from its neighbour. Errors name the
+    line and the value.
+    """
+    r = LineReader(path)
+    parts, pending, first = [], [], 1
+    while not r.at_end():
+        line = r.next("frame", f"{VALUES_PER_FRAME} numbers")
+        if not _FRAME_LINE.fullmatch(line):
+            raise explain_line(path, f"line {r.lineno}", line, _FRAME_NAMES,
+                               described="2 bodies x 25 joints x xyz")
+        pending.append(line)
+        if len(pending) == chunk:
+            parts.append(_convert(path, pending, first))
+            first += len(pending)
+            pending = []
+    if pending:
+        parts.append(_convert(path, pending, first))
+    if not parts:
         raise DataFormatError.at(path, "line 1", f"frames of {VALUES_PER_FRAME} numbers", got="empty file")
-    try:
-        vals = np.array(" ".join(lines).split(), dtype=np.float64)
-        ok = vals.size == len(lines) * VALUES_PER_FRAME
-    except ValueError:
-        ok = False
-    if not ok:  # slow path: name the first bad line
-        for i, ln in enumerate(lines):
-            tok = ln.split()
-            if len(tok) != VALUES_PER_FRAME:
-                raise DataFormatError.at(path, f"line {i + 1}",
-                                         f"{VALUES_PER_FRAME} numbers (2 bodies x 25 joints x xyz)",
-                                         got=f"{len(tok)} fields")
-            for t in tok:
-                try:
-                    float(t)
-                except ValueError:
-                    raise DataFormatError.at(path, f"line {i + 1}", "numbers only", got=t) from None
-        raise DataFormatError.at(path, "lines", f"{VALUES_PER_FRAME} numbers per line", got="?")
-    frames = vals.reshape(len(lines), VALUES_PER_FRAME)
-    bad = ~np.isfinite(frames)
-    if bad.any():
-        i, k = np.argwhere(bad)[0]
-        raise DataFormatError.at(path, f"line {i + 1}, value {k + 1}", "a finite number", got=lines[i].split()[k])
-    return frames.astype(np.float32)
+    return np.concatenate(parts)
+
+
+def _convert(path, lines: list[str], first: int) -> np.ndarray:
+    vals = to_floats(path, f"lines {first}-{first + len(lines) - 1}", " ".join(lines),
+                     len(lines) * VALUES_PER_FRAME).reshape(len(lines), VALUES_PER_FRAME)
+    with np.errstate(over="ignore"):  # an overflow becomes inf and is reported below
+        out = vals.astype(np.float32)
+    if not np.isfinite(out).all():
+        i, k = np.argwhere(~np.isfinite(out))[0]
+        raise DataFormatError.at(path, f"line {first + i}, value {k + 1}",
+                                 "a number within float32 range", got=lines[i].split()[k])
+    return out
 
 
 def read_pku_labels(path) -> list[LabelRow]:
-    """A label CSV -> rows ``(class, start, end, confidence)``; errors name the line."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError:
-        raise DataFormatError.at(path, "file", "a text file", got="undecodable bytes") from None
+    """A label CSV -> rows ``(class, start, end, confidence)``; errors name the line.
+
+    Every field is a plain decimal number; class, start and end are whole numbers.
+    """
     rows = []
-    for i, ln in enumerate(lines):
-        if not ln.strip():
+    for i, ln in enumerate(read_text(path).split("\n")):
+        ln = ln.rstrip("\r")
+        if not ln.strip(" \t"):
             continue
-        tok = [t.strip() for t in ln.split(",")]
+        tok = [t.strip(" \t") for t in ln.split(",")]
         where = f"line {i + 1}"
         if len(tok) != 4:
             raise DataFormatError.at(path, where, "4 comma-separated fields: class, start, end, confidence",
                                      got=ln)
-        try:
-            nums = [float(t) for t in tok]
-        except ValueError:
-            raise DataFormatError.at(path, where, "numbers only", got=ln) from None
+        for k, t in enumerate(tok):
+            if not is_number(t):
+                raise DataFormatError.at(path, f"{where}, field {k + 1}", "a plain decimal number", got=t)
+        nums = [float(t) for t in tok]
         if not all(np.isfinite(nums)) or any(v != int(v) for v in nums[:3]):
             raise DataFormatError.at(path, where, "integer class, start and end frames", got=ln)
         c, s, e = (int(v) for v in nums[:3])
-        if c < 1 or s < 1 or e < s:
-            raise DataFormatError.at(path, where, "class >= 1 and 1 <= start <= end", got=ln)
+        if not 1 <= c <= NUM_CLASSES or s < 1 or e < s:
+            raise DataFormatError.at(path, where, f"class in 1..{NUM_CLASSES} and 1 <= start <= end",
+                                     got=ln)
         rows.append(LabelRow(c, s, e, nums[3]))
     if not rows:
         raise DataFormatError.at(path, "file", "at least one label row", got="no rows")
@@ -115,7 +131,7 @@ def cut_action(frames: np.ndarray, row: LabelRow) -> tuple[np.ndarray, bool]:
 
 def read_split_file(path) -> tuple[list[str], list[str]]:
     """Official split file -> (training videos, test videos): line 2 and line 4, comma-separated."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    lines = read_text(path).splitlines()
     if len(lines) < 4:
         raise DataFormatError.at(path, f"line {len(lines) + 1}", "4 lines (title, train list, title, test list)",
                                  got="end of file")
@@ -158,6 +174,7 @@ class PKUReport:
     videos_not_in_split: dict[str, list[str]] = field(default_factory=dict)
     actions: int = 0
     skipped_empty_actions: list[str] = field(default_factory=list)
+    skipped_malformed: dict[str, str] = field(default_factory=dict)  # video -> the error
     clipped_actions: list[str] = field(default_factory=list)    # end beyond the recording
     cropped_actions: list[str] = field(default_factory=list)    # longer than max_frames: centre kept
     parsed_now: int = 0
@@ -171,6 +188,8 @@ class PKUReport:
                  f"  videos parsed now: {self.parsed_now}, from cache: {self.parsed_cached}",
                  f"  videos skipped (label file without skeleton file): {len(self.videos_without_skeleton)}",
                  f"  videos skipped (name not PKU-MMD part {self.part}): {len(self.unrecognised_videos)}",
+                 f"  videos skipped (malformed skeleton or label file): {len(self.skipped_malformed)}"
+                 + (" -- see prepare_report.json" if self.skipped_malformed else ""),
                  f"  actions skipped (no skeleton in the interval): {len(self.skipped_empty_actions)}",
                  f"  actions ending after the recording (kept, shorter): {len(self.clipped_actions)}",
                  f"  actions longer than max_frames (central frames kept): {len(self.cropped_actions)}"]
@@ -178,6 +197,7 @@ class PKUReport:
             lines.append(f"  {p}: videos in neither list (skipped): {len(vids)}")
         for s, c in self.splits.items():
             lines.append(f"  {s}: train {c['train']} / val {c['val']}")
+        lines += malformed_lines(self.skipped_malformed)
         return "\n".join(lines)
 
 
@@ -197,13 +217,16 @@ def _parse_video(skel_path, label_path, cache_file):
 
 
 def prepare_pku(skeleton_dir, label_dir, split_file, out_dir, part: int = 1, max_frames: int = 300,
-                frame50: bool = True, progress: bool = True) -> PKUReport:
+                frame50: bool = True, progress: bool = True, strict: bool = False) -> PKUReport:
     """PKU-MMD part I/II -> ``out_dir/{protocol}/{train,val}_data.npy`` + ``_label.pkl`` (+ frame50).
 
     ``split_file``: a path, a list of paths or ``{protocol: path}``; the protocol name comes from
     the file name (``cross-subject`` -> xsub, ``cross-view`` -> xview). Labels = class - 1.
     Actions longer than ``max_frames`` keep their central frames (AimCLR's PKU reader). Videos
     are parsed once into ``out_dir/_parsed`` (resumable). Skipped items are counted in the report.
+    A video whose skeleton or label file is malformed is skipped and listed with its error
+    (``skipped_malformed``; parsed again on the next run); ``strict=True`` raises the
+    ``DataFormatError`` of the first one instead.
     Deviation: AimCLR puts videos listed in neither split line into "val"; here they are skipped.
     """
     from tqdm.auto import tqdm
@@ -234,8 +257,14 @@ def prepare_pku(skeleton_dir, label_dir, split_file, out_dir, part: int = 1, max
     todo = [v for v in videos if not (cache / f"{v}.npz").exists()]
     rep.parsed_cached = len(videos) - len(todo)
     for v in tqdm(todo, desc="parse PKU-MMD", unit="video", disable=not progress):
-        _parse_video(skeleton_dir / f"{v}.txt", label_dir / f"{v}.txt", cache / f"{v}.npz")
-    rep.parsed_now = len(todo)
+        try:
+            _parse_video(skeleton_dir / f"{v}.txt", label_dir / f"{v}.txt", cache / f"{v}.npz")
+        except DataFormatError as e:
+            if strict:
+                raise
+            rep.skipped_malformed[v] = str(e)
+    rep.parsed_now = len(todo) - len(rep.skipped_malformed)
+    videos = [v for v in videos if v not in rep.skipped_malformed]
 
     # Per action: (video, index in the video, name, label, offset, length)
     actions = []
@@ -295,8 +324,14 @@ def cli_prepare(argv: list[str]) -> int:
     ap.add_argument("--max-frames", type=int, default=300)
     ap.add_argument("--no-frame50", action="store_true")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--strict", action="store_true",
+                    help="stop at the first malformed file instead of skipping and reporting it")
     a = ap.parse_args(argv)
-    rep = prepare_pku(a.skeletons, a.labels, a.split, a.out, a.part, a.max_frames,
-                      not a.no_frame50, progress=not a.quiet)
+    try:
+        rep = prepare_pku(a.skeletons, a.labels, a.split, a.out, a.part, a.max_frames,
+                          not a.no_frame50, progress=not a.quiet, strict=a.strict)
+    except DataFormatError as e:
+        print(f"skelcl prepare-pku: {e}", file=sys.stderr)
+        return 1
     print(rep)
     return 0
