@@ -27,7 +27,7 @@ def build(method: str, batch: int, queue: int):
     if method == "skeletonclr":
         return SkeletonCLR(queue_size=queue)
     if method == "ascal":
-        return ASCAL(input_size=3 * 25 * 2, K=queue, selected_frames=50)
+        return ASCAL.build(input_size=3 * 25 * 2, K=queue, selected_frames=50)
     raise ValueError(f"bench_step: unknown method {method!r}; expected aimclr, skeletonclr, ascal")
 
 

@@ -108,7 +108,7 @@ def main(argv=None) -> int:
     for protocol in ("xsub", "xview"):
         t1 = time.perf_counter()
         raw = raw_probe(data, protocol)
-        from skelcl_lib.evaluate import raw_probe as project_raw_probe
+        from skelcl_lib.evaluate.features import raw_probe as project_raw_probe
         tr = data.splits[protocol]
         proj = project_raw_probe(data.subset(tr), data.subset(~tr))
         t2 = time.perf_counter()

@@ -203,14 +203,15 @@ def test_stream_transforms():
 
 def test_three_stream_ensemble_arithmetic():
     import numpy as np
-    from skelcl_lib.evaluate import ensemble
+
+    from skelcl_lib.evaluate.metrics import ensemble
     j, b, mo = np.eye(3), np.ones((3, 3)), np.arange(9.0).reshape(3, 3)
     fused = ensemble({"joint": j, "bone": b, "motion": mo})
     np.testing.assert_allclose(fused, 0.6 * j + 0.6 * b + 0.4 * mo)
 
 
 def test_registered_builders_and_state_dict_round_trip():
-    from skelcl_lib.train import build_method
+    from skelcl_lib.methods import build_method
     cfg = {"method": "aimclr", "model": {"queue_size": 16, "hidden_channels": 4, "hidden_dim": 32,
                                         "feature_dim": 16, "stream": "bone"}}
     torch.manual_seed(0)

@@ -4,12 +4,12 @@ import json
 
 import pytest
 import torch
+from datapaths import shared_dir
 
 from skelcl_lib import benchmark as B
 from skelcl_lib import checkpoints as C
-from skelcl_lib import train as T
-
-from datapaths import shared_dir
+from skelcl_lib.config import config_path, load_config
+from skelcl_lib.pretrain import pretrain
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +31,7 @@ def test_method_config_names():
     assert B.method_config("skeletonclr", "nucla", "xview", root="/u")[1][-1] == "data.root=/u"
     for m in ("ascal", "skeletonclr", "aimclr"):           # every named config exists
         for data, split in (("synthetic", "xsub"), ("nucla", "xview"), ("ntu60", "xview"), ("ntu120", "xset")):
-            T.config_path(B.method_config(m, data, split)[0])
+            config_path(B.method_config(m, data, split)[0])
     with pytest.raises(ValueError, match="--data"):
         B.method_config("ascal", "kinetics", "xsub")
 
@@ -57,11 +57,11 @@ def test_quick_benchmark_end_to_end(tmp_path, capsys):
 
 
 def test_shipped_checkpoint_is_used(tmp_path):
-    cfg = T.load_config("ascal_tiny")
-    run = T.pretrain(cfg, tmp_path / "tiny")
+    cfg = load_config("ascal_tiny")
+    run = pretrain(cfg, tmp_path / "tiny")
     C.export(run, "ascal_tiny_xsub")
     # a quick benchmark never uses shipped checkpoints; a normal one matches on data and split
-    cfg2 = T.load_config(*B.method_config("ascal", "synthetic", "xsub"))
+    cfg2 = load_config(*B.method_config("ascal", "synthetic", "xsub"))
     assert B._matching_checkpoint("ascal", cfg2) is None            # tiny size != full size
     cfg2["data"]["synthetic"] = {"size": "tiny"}
     assert B._matching_checkpoint("ascal", cfg2) == "ascal_tiny_xsub"
@@ -148,7 +148,7 @@ def test_an_earlier_run_of_another_setting_is_refused_not_reused(tmp_path):
     import yaml
 
     name, overrides = B.method_config("ascal", "synthetic", "xsub", quick=True)
-    config = T.load_config(name, overrides)
+    config = load_config(name, overrides)
     run = tmp_path / "runs" / "ascal_synthetic_xsub_quick"
     run.mkdir(parents=True)
     other = json.loads(json.dumps(config))

@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from .. import augment
-from ..train import register_method
-from .skeletonclr import SkeletonCLR, method_builder
+from .moco import info_nce_from_logits, positive_accuracy
+from .skeletonclr import SkeletonCLR
 
 # --------------------------------------------------------------------------------------------
 # EADM: Energy-based Attention-guided Drop Module (§6.2)
@@ -181,13 +181,11 @@ class AimCLR(SkeletonCLR):
         if self.mining:
             loss_n = nnm_loss(l_n, nnm_mask(l_n, l_e, l_ed, topk=self.topk))
         else:
-            loss_n = F.cross_entropy(l_n, torch.zeros(len(l_n), dtype=torch.long, device=l_n.device))
+            loss_n = info_nce_from_logits(l_n)
         loss_d3m = d3m_loss(l_n, l_e, l_ed)
         loss = loss_n + loss_d3m
         self.queue.enqueue(k)
         logs = {"loss": loss.detach(), "loss_n": loss_n.detach(), "loss_d3m": loss_d3m.detach(),
-                "acc": (l_n.argmax(1) == 0).float().mean(), "mining": float(self.mining)}
+                "acc": positive_accuracy(l_n), "mining": float(self.mining)}
         return loss, logs
 
-
-register_method("aimclr")(method_builder(AimCLR))

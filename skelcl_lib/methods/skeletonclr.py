@@ -7,8 +7,6 @@ AimCLR (``aimclr.py``) extends this module with the extreme view, EADM, D3M and 
 
 from __future__ import annotations
 
-import copy
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -17,8 +15,7 @@ from .. import augment
 from ..models.heads import projection_mlp
 from ..models.stgcn import STGCN, official_weights_init
 from ..skeleton import get_layout
-from ..train import register_method
-from .moco import KeyQueue, moco_logits, momentum_update
+from .moco import KeyQueue, info_nce_from_logits, make_key_encoder, moco_logits, momentum_update, positive_accuracy
 
 
 class EncoderWithHead(nn.Module):
@@ -65,7 +62,7 @@ class SkeletonCLR(nn.Module):
                  momentum: float = 0.999, temperature: float = 0.07,
                  key_init_copy: bool = False, key_encoder_train_mode: bool = True,
                  geodesic_partitions: bool = False, shear_amplitude: float = 0.5,
-                 temporal_padding_ratio: int = 6, seed: int | None = None):
+                 temporal_padding_ratio: int = 6):
         super().__init__()
         if stream not in augment.STREAMS:
             raise ValueError(f"{type(self).__name__}: stream {stream!r}; expected one of {augment.STREAMS}")
@@ -73,7 +70,6 @@ class SkeletonCLR(nn.Module):
         self.stream = stream
         self.K, self.m, self.T = int(queue_size), float(momentum), float(temperature)
         self.key_encoder_train_mode = key_encoder_train_mode
-        self.seed = seed
 
         def encoder() -> EncoderWithHead:
             return EncoderWithHead(
@@ -81,20 +77,15 @@ class SkeletonCLR(nn.Module):
                       geodesic_partitions=geodesic_partitions),
                 projection_mlp(hidden_dim, feature_dim, mlp))
 
-        self.encoder_q = encoder()
-        self.encoder_k = copy.deepcopy(self.encoder_q)
-        # Quirk (official processor): weights_init runs after the q→k copy, so θ_k starts from
-        # its own random draw; key_init_copy=True copies θ_q → θ_k afterwards (MoCo, AS-CAL).
-        self.encoder_q.apply(official_weights_init)
-        self.encoder_k.apply(official_weights_init)
-        if key_init_copy:
-            self.encoder_k.load_state_dict(self.encoder_q.state_dict())
-        for p in self.encoder_k.parameters():
-            p.requires_grad_(False)
+        self.encoder_q = encoder().apply(official_weights_init)
+        # Quirk (official processor): weights_init runs again after the q→k copy, so θ_k starts
+        # from its own random draw; key_init_copy=True keeps θ_k = θ_q (MoCo, AS-CAL). The draw
+        # happens either way, so the queue drawn next does not depend on the option.
+        own_init = make_key_encoder(self.encoder_q).apply(official_weights_init)
+        self.encoder_k = make_key_encoder(self.encoder_q) if key_init_copy else own_init
         self.queue = KeyQueue(self.K, feature_dim, init="normal")   # randn, L2-normalised rows
         self.augment_normal = augment.aimclr_normal(shear_amplitude, temporal_padding_ratio)
         self.out_dim = hidden_dim
-        self._generator = None
 
     # ----------------------------------------------------------------- modes and hooks
 
@@ -116,18 +107,9 @@ class SkeletonCLR(nn.Module):
 
     # ----------------------------------------------------------------- pieces of a step
 
-    def generator(self, device: torch.device) -> torch.Generator | None:
-        """A generator on ``device`` seeded with ``seed`` (None: the global RNG)."""
-        if self.seed is None:
-            return None
-        if self._generator is None or self._generator.device != torch.device(device):
-            self._generator = torch.Generator(device=device).manual_seed(int(self.seed))
-        return self._generator
-
     def views(self, x: torch.Tensor, transform, n: int = 1) -> list[torch.Tensor]:
         """``n`` independent draws of ``transform`` on raw joints x, each converted to the stream."""
-        g = self.generator(x.device)
-        return [augment.to_stream(transform(x, generator=g), self.stream, self.layout)
+        return [augment.to_stream(transform(x), self.stream, self.layout)
                 for _ in range(n)]
 
     @torch.no_grad()
@@ -149,9 +131,9 @@ class SkeletonCLR(nn.Module):
         q = F.normalize(self.encoder_q(x_q), dim=1)
         k = self.keys(x_k)
         l_n = self.logits(q, k, self.queue.snapshot())
-        loss = F.cross_entropy(l_n, torch.zeros(len(l_n), dtype=torch.long, device=l_n.device))
+        loss = info_nce_from_logits(l_n)
         self.queue.enqueue(k)
-        return loss, {"loss": loss.detach(), "acc": (l_n.argmax(1) == 0).float().mean()}
+        return loss, {"loss": loss.detach(), "acc": positive_accuracy(l_n)}
 
 
 def method_builder(cls):
@@ -167,5 +149,3 @@ def method_builder(cls):
             raise ValueError(f"config section 'model' for {cls.__name__}: {e}") from None
     return build
 
-
-register_method("skeletonclr")(method_builder(SkeletonCLR))
