@@ -36,6 +36,7 @@ def test_method_config_names():
         B.method_config("ascal", "kinetics", "xsub")
 
 
+@pytest.mark.slow
 def test_quick_benchmark_end_to_end(tmp_path, capsys):
     out = tmp_path / "bench.md"
     rc = B.cli(["--quick", "--untrained", "--methods", "raw", "ascal", "--splits", "xsub", "--runs", str(tmp_path / "runs"),
@@ -78,6 +79,7 @@ def test_cli_rejects_missing_path(capsys):
     assert "not a directory" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_quick_aimclr_three_stream_ensemble(tmp_path):
     result = B.run_benchmark("synthetic", methods=("aimclr",), splits=("xsub",), quick=True, ensemble=True,
                              runs=str(tmp_path / "runs"), select=("val",), log=lambda *a: None)
@@ -92,6 +94,7 @@ def test_quick_aimclr_three_stream_ensemble(tmp_path):
         B.method_config("ascal", "synthetic", "xsub", stream="bone")
 
 
+@pytest.mark.slow
 def test_quick_supervised_baseline_once_per_architecture(tmp_path):
     result = B.run_benchmark("synthetic", methods=("ascal",), splits=("xsub",), quick=True, supervised=True,
                              supervised_epochs=1, runs=str(tmp_path / "runs"), select=("val",),
@@ -103,6 +106,7 @@ def test_quick_supervised_baseline_once_per_architecture(tmp_path):
     assert B._supervised_rows("aimclr", {}, None, None, "xsub", "val", 0, 1, done, print) == []
 
 
+@pytest.mark.slow
 def test_quick_transfer_between_splits_and_cli_checks(tmp_path, capsys):
     result = B.run_benchmark("synthetic", methods=("raw", "ascal"), splits=("xview",), quick=True,
                              transfer_from=("synthetic", "xsub"), runs=str(tmp_path / "runs"),
@@ -123,6 +127,7 @@ def test_quick_transfer_between_splits_and_cli_checks(tmp_path, capsys):
 NUCLA = shared_dir() / "data" / "nw_ucla"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (NUCLA / "all_sqe").is_dir(), reason="N-UCLA not found at ../shared/data/nw_ucla")
 def test_quick_transfer_from_synthetic_to_nucla_converts_the_layout(tmp_path, monkeypatch):
     seen = []

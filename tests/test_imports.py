@@ -4,6 +4,7 @@ and imports of the package's own modules at module top (where a reader sees them
 from __future__ import annotations
 
 import ast
+import importlib
 import pathlib
 
 import pytest
@@ -122,6 +123,12 @@ def test_package_imports_sit_at_module_top():
                    for b, at_top in targets.items()
                    if not at_top and (a, b) not in LOCAL_IMPORTS_ALLOWED)
     assert not local, "\n".join(local)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in GRAPH if not n.endswith("__main__")))
+def test_every_module_imports(name):
+    """The fast tier loads every module, also those only the notebooks drive."""
+    importlib.import_module(name)
 
 
 def test_the_checker_sees_cycles_and_upward_imports(tmp_path):

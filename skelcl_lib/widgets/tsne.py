@@ -20,6 +20,9 @@ from .. import checkpoints, viz
 from ..env import cache_dir
 from ..evaluate.features import extract_features
 
+# scikit-learn (t-SNE, PCA), matplotlib and plotly are imported where they are used: each takes
+# seconds to import, and a notebook pays only for the views it opens.
+
 _MEMORY: dict[str, np.ndarray] = {}   # in-process cache of embeddings, by hash
 
 
