@@ -82,12 +82,12 @@ def test_a_bad_key_in_a_file_names_the_file_and_every_problem_gets_a_line(tmp_pa
 
 
 def test_the_schema_knows_exactly_the_builders_options():
-    def options(fn, drop=("self", "cls", "kwargs")):
+    def options(fn, drop=("self", "cls", "kwargs", "options")):
         return {p for p in inspect.signature(fn).parameters if p not in drop}
 
     assert set(MODEL["ascal"]) == options(ASCAL.build) - {"input_size"}
-    assert set(MODEL["skeletonclr"]) == options(SkeletonCLR.__init__)
-    assert set(MODEL["aimclr"]) == options(AimCLR.__init__) | options(SkeletonCLR.__init__)
+    assert set(MODEL["skeletonclr"]) == options(SkeletonCLR.parts)
+    assert set(MODEL["aimclr"]) == options(AimCLR.build) | options(SkeletonCLR.parts)
 
 
 def test_build_method_and_checkpoints_check_the_config_before_building(tmp_path):
