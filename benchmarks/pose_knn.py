@@ -3,9 +3,9 @@ statistics, raw coordinates and AS-CAL CAEs, and how much a test clip's nearest 
 shares its performer's height (the nuisance that the paper's AS-CAL recipe keys on).
 
 Rows per split:
-  - raw coordinates (``evaluate.raw_features``) of the recorded clips: the README baseline;
+  - raw coordinates (``evaluate.features.raw_features``) of the recorded clips: the README baseline;
   - raw coordinates of the model's input (frame50 + body-size normalisation, ``ascal_synthetic``);
-  - ``evaluate.pose_statistics`` of the model's input: mean pose; mean pose + spread;
+  - ``evaluate.features.pose_statistics`` of the model's input: mean pose; mean pose + spread;
   - the shipped ``ascal_synthetic_<split>`` checkpoint;
   - every ``--runs`` directory (a ``skelcl pretrain`` run on this split), on its own config's input.
 

@@ -165,7 +165,7 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
     ``untrained``: also evaluate each encoder at its random initialisation (what pretraining adds).
     ``ensemble``: for AimCLR also the motion and bone streams and the 3-stream fusion.
     ``supervised``: also train each encoder architecture (LSTM, ST-GCN) from scratch with every
-    training label (``evaluate.supervised_from_scratch``; ``supervised_epochs`` overrides its 60).
+    training label (``evaluate.protocols.supervised_from_scratch``; ``supervised_epochs`` overrides its 60).
     ``transfer_from``: ``(data, split[, root])``: the encoders are the ones pretrained on that
     source (shipped checkpoint, earlier run or pretrained now), evaluated on this data; the target
     clips are converted to the source's joint layout and body count (``data.convert_layout``)."""

@@ -391,7 +391,7 @@ plt.show()
 # SGD with lr 0.01, and only a few hundred steps here) works near its linear range, and the mean
 # of its hidden states is then close to a linear function of the clip's **mean pose**, which
 # cannot tell "shake head" from "kick" when both performers mostly stand still. Two hand-made
-# features test that idea on the same clips (`evaluate.pose_statistics`): each clip's mean pose
+# features test that idea on the same clips (`evaluate.features.pose_statistics`): each clip's mean pose
 # (every joint averaged over time, centred on joint 1) and the mean pose plus every joint's
 # spread over time (how much it moves).
 

@@ -230,7 +230,7 @@ class ASCAL(nn.Module):
 
 
 def build_ascal(config: dict, info: dict) -> ASCAL:
-    """ASCAL from ``config["model"]`` (its keyword arguments) and the data info of ``train.data_info``.
+    """ASCAL from ``config["model"]`` (its keyword arguments) and the data info (``data.build.data_info``).
 
     ``K: auto`` sizes the queue to the dataset: min(16384, N_train // 2) (500 ≈ half of N-UCLA's
     training set in the official configs, 16384 ≈ 40% of NTU-60 xsub).
