@@ -23,11 +23,11 @@ import torch
 def build(method: str, batch: int, queue: int):
     from skelcl_lib.methods import ASCAL, AimCLR, SkeletonCLR
     if method == "aimclr":
-        return AimCLR(queue_size=queue)
+        return AimCLR.build(queue_size=queue)
     if method == "skeletonclr":
-        return SkeletonCLR(queue_size=queue)
+        return SkeletonCLR.build(queue_size=queue)
     if method == "ascal":
-        return ASCAL(input_size=3 * 25 * 2, K=queue, selected_frames=50)
+        return ASCAL.build(input_size=3 * 25 * 2, K=queue, selected_frames=50)
     raise ValueError(f"bench_step: unknown method {method!r}; expected aimclr, skeletonclr, ascal")
 
 

@@ -4,7 +4,7 @@
    the raw camera-space coordinates (3 x 16 x 25 x 2 = 2400 values, no centring) are flattened,
    standardised (StandardScaler fitted on the training side) and classified by scikit-learn
    LogisticRegression(C=1.0, max_iter=2000).
-   Also the project's own baseline ``skelcl_lib.evaluate.raw_probe`` (centred on the spine per
+   Also the project's own baseline ``skelcl_lib.evaluate.features.raw_probe`` (centred on the spine per
    frame, 20 frames, logistic regression), reported next to it.
 2. Supervised: a small temporal CNN trained from scratch on centred coordinates (valid frames
    resampled to 32, minus body 1's spine_mid in the first frame; Conv1d over time with the
@@ -108,14 +108,14 @@ def main(argv=None) -> int:
     for protocol in ("xsub", "xview"):
         t1 = time.perf_counter()
         raw = raw_probe(data, protocol)
-        from skelcl_lib.evaluate import raw_probe as project_raw_probe
+        from skelcl_lib.evaluate.features import raw_probe as project_raw_probe
         tr = data.splits[protocol]
         proj = project_raw_probe(data.subset(tr), data.subset(~tr))
         t2 = time.perf_counter()
         sup = supervised(data, protocol, args.epochs, args.seed)
         t3 = time.perf_counter()
         rows.append((protocol, raw, proj, sup, t2 - t1, t3 - t2))
-        print(f"{protocol}: raw probe {raw:.3f}, evaluate.raw_probe {proj:.3f} ({t2 - t1:.0f} s), "
+        print(f"{protocol}: raw probe {raw:.3f}, evaluate.features.raw_probe {proj:.3f} ({t2 - t1:.0f} s), "
               f"supervised CNN {sup:.3f} "
               f"({t3 - t2:.0f} s)", flush=True)
     total = time.perf_counter() - t0
@@ -141,14 +141,14 @@ x {tuple(data.x.shape)} float32 ({data.x.nbytes / 2**20:.0f} MiB), {data.num_cla
 {len(np.unique(data.subject))} subjects, 3 cameras. Generation took {t_gen:.1f} s (no cache).
 Total wall time of the run: {total:.0f} s.
 
-| protocol | train / test | raw probe top-1 (%) | evaluate.raw_probe top-1 (%) | supervised CNN top-1 (%) | time raw (both) / CNN |
+| protocol | train / test | raw probe top-1 (%) | evaluate.features.raw_probe top-1 (%) | supervised CNN top-1 (%) | time raw (both) / CNN |
 |---|---|---|---|---|---|
 {table}
 
 - **Raw probe**: valid frames linearly resampled to 16, raw camera coordinates (no centring)
   flattened to 3 x 16 x 25 x 2 = 2400 values, StandardScaler, LogisticRegression(C=1,
   max_iter=2000), fitted on the training side, accuracy on the test side.
-- **evaluate.raw_probe**: `skelcl_lib.evaluate.raw_probe(train, test)` with its defaults (body
+- **evaluate.features.raw_probe**: `skelcl_lib.evaluate.features.raw_probe(train, test)` with its defaults (body
   1's spine subtracted at every frame, valid frames resampled to 20, logistic regression).
 - **Supervised CNN**: valid frames resampled to 32, minus body 1's spine_mid at the first frame;
   3 Conv1d layers (64 channels, kernel 5, BatchNorm, ReLU, two with stride 2), global average

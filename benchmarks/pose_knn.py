@@ -3,9 +3,9 @@ statistics, raw coordinates and AS-CAL CAEs, and how much a test clip's nearest 
 shares its performer's height (the nuisance that the paper's AS-CAL recipe keys on).
 
 Rows per split:
-  - raw coordinates (``evaluate.raw_features``) of the recorded clips: the README baseline;
+  - raw coordinates (``evaluate.features.raw_features``) of the recorded clips: the README baseline;
   - raw coordinates of the model's input (frame50 + body-size normalisation, ``ascal_synthetic``);
-  - ``evaluate.pose_statistics`` of the model's input: mean pose; mean pose + spread;
+  - ``evaluate.features.pose_statistics`` of the model's input: mean pose; mean pose + spread;
   - the shipped ``ascal_synthetic_<split>`` checkpoint;
   - every ``--runs`` directory (a ``skelcl pretrain`` run on this split), on its own config's input.
 
@@ -30,7 +30,7 @@ import numpy as np
 
 def _nn_height_corr(train, test, f_train, f_test, seed: int) -> float:
     from skelcl_lib.data.synthetic import subject_traits
-    from skelcl_lib.evaluate import nearest_neighbors
+    from skelcl_lib.evaluate.knn import nearest_neighbors
 
     idx = nearest_neighbors(f_train, f_test, 1)[0][:, 0]
     subjects = np.union1d(train.subject, test.subject)
@@ -41,7 +41,8 @@ def _nn_height_corr(train, test, f_train, f_test, seed: int) -> float:
 
 
 def _row(name, source, train, test, f_train, f_test, seed):
-    from skelcl_lib.evaluate import knn_accuracy, linear_probe
+    from skelcl_lib.evaluate.features import linear_probe
+    from skelcl_lib.evaluate.knn import knn_accuracy
 
     knn = knn_accuracy(f_train, train.y, f_test, test.y, k=(1, 20))
     return {"features": name, "input": source, "probe": linear_probe(f_train, train.y, f_test, test.y),
@@ -58,18 +59,20 @@ def main(argv=None) -> int:
 
     import torch
 
-    from skelcl_lib import train as T
     from skelcl_lib.checkpoints import load_pretrained
-    from skelcl_lib.evaluate import extract_features, pose_statistics, raw_features
+    from skelcl_lib.config import load_config
+    from skelcl_lib.data.build import INPUT_FIELDS, build_data
+    from skelcl_lib.evaluate.features import extract_features, pose_statistics, raw_features
+    from skelcl_lib.rundir import load_checkpoint
 
     torch.set_num_threads(2)
     rows = []
     for split in args.splits:
-        cfg = T.load_config("ascal_synthetic", [f"data.protocol={split}"])
+        cfg = load_config("ascal_synthetic", [f"data.protocol={split}"])
         seed = int(cfg["data"].get("seed", 0))
-        model_in = T.build_data(cfg)
-        recorded = T.build_data(T.load_config("ascal_synthetic", [f"data.protocol={split}"] +
-                                              [f"data.{k}=null" for k in T.INPUT_FIELDS]))
+        model_in = build_data(cfg)
+        recorded = build_data(load_config("ascal_synthetic", [f"data.protocol={split}"] +
+                                              [f"data.{k}=null" for k in INPUT_FIELDS]))
         label = f"frame50 + torso {cfg['data']['normalize_scale']} m"
         out = [_row("raw coordinates (README baseline)", "recorded", *recorded,
                     raw_features(recorded[0]), raw_features(recorded[1]), seed),
@@ -81,11 +84,11 @@ def main(argv=None) -> int:
         out.append(_row(f"AS-CAL, shipped ascal_synthetic_{split}", label, *model_in,
                         extract_features(ext, model_in[0]), extract_features(ext, model_in[1]), seed))
         for run in args.runs:
-            loaded = T.load_checkpoint(pathlib.Path(run) / "checkpoint_last.pt")
+            loaded = load_checkpoint(pathlib.Path(run) / "checkpoint_last.pt")
             method, rcfg = loaded if isinstance(loaded, tuple) else (loaded, loaded.config)
             if rcfg["data"].get("protocol") != split:
                 continue
-            d = T.build_data(rcfg)
+            d = build_data(rcfg)
             e = method.feature_extractor().eval()
             src = f"{rcfg['data'].get('preprocess') or 'recorded'}" + (
                 f" + torso {rcfg['data']['normalize_scale']} m" if rcfg["data"].get("normalize_scale") else "")

@@ -11,7 +11,7 @@ For each split of the chosen data and each method it finds an encoder, in this o
 Then every encoder goes through the same protocols: the paper's linear evaluation with the
 epoch chosen on a validation split (honest) and with the best test epoch (official), cosine kNN
 (k = 1 and 20) and the scikit-learn logistic probe. The raw-coordinate baseline gets the probe,
-AS-CAL's linear protocol and kNN on :func:`skelcl_lib.evaluate.raw_features`. The output (``--out``) is a markdown file:
+AS-CAL's linear protocol and kNN on :func:`skelcl_lib.evaluate.features.raw_features`. The output (``--out``) is a markdown file:
 the command, machine, date, where each encoder came from, then the table.
 
 ``--supervised`` adds the supervised baseline (each encoder architecture trained from scratch
@@ -32,6 +32,22 @@ import sys
 import time
 
 import numpy as np
+import torch
+
+from .checkpoints import checkpoint_dir, load_pretrained, read_manifest
+from .config import config_diff, load_config
+from .data import convert_layout
+from .data.build import INPUT_FIELDS, build_data, data_info
+from .env import pick_device
+from .evaluate.features import extract_features, linear_probe, raw_features
+from .evaluate.knn import knn_accuracy
+from .evaluate.metrics import FUSION_WEIGHTS, ensemble, topk_accuracy
+from .evaluate.protocols import linear_evaluation, supervised_from_scratch
+from .evaluate.report import result_row, results_table
+from .evaluate.suite import evaluate_extractor
+from .methods import build_method
+from .pretrain import pretrain
+from .rundir import read_checkpoint, read_config
 
 METHODS = ("raw", "ascal", "skeletonclr", "aimclr")
 DEFAULT_SPLITS = {"synthetic": ("xsub", "xview"), "nucla": ("xview",), "ntu60": ("xsub", "xview"),
@@ -72,7 +88,6 @@ def method_config(method: str, data: str, split: str, root: str | None = None, q
 
 
 def _matching_checkpoint(method: str, config: dict) -> str | None:
-    from .checkpoints import checkpoint_dir, read_manifest
 
     d = config["data"]
     stream = (config.get("model") or {}).get("stream", "joint")
@@ -87,34 +102,25 @@ def _matching_checkpoint(method: str, config: dict) -> str | None:
     return None
 
 
-_IGNORED = {("data", "root"), ("train", "progress"), ("train", "num_workers"), ("train", "device")}
+_IGNORED = ("data.root", "train.progress", "train.num_workers", "train.device")
 
 
 def config_mismatch(path, config: dict) -> list[str]:
     """Differences ("section.key: run X, config Y") in the method, data, model and train sections
     between an earlier run's ``config.yaml`` and ``config`` (paths and display options ignored)."""
-    import yaml
-
     path = pathlib.Path(path)
-    if not path.exists():
+    prev = read_config(path.parent, path.name)
+    if prev is None:
         return []
-    prev = yaml.safe_load(path.read_text()) or {}
-    out = [] if prev.get("method") == config.get("method") else [
-        f"method: run {prev.get('method')!r}, config {config.get('method')!r}"]
-    for section in ("data", "model", "train"):
-        a, b = prev.get(section) or {}, config.get(section) or {}
-        for key in sorted(set(a) | set(b)):
-            if (section, key) not in _IGNORED and a.get(key) != b.get(key):
-                out.append(f"{section}.{key}: run {a.get(key)!r}, config {b.get(key)!r}")
-    return out
+    sections = ("method", "data", "model", "train")
+    return [f"{key}: run {a!r}, config {b!r}" for key, a, b in
+            config_diff({k: prev.get(k) for k in sections}, {k: config.get(k) for k in sections}, _IGNORED)]
 
 
 def encoder_for(method: str, data: str, split: str, root=None, quick=False, seed=0, runs="runs/benchmark",
                 retrain=False, log=print, stream: str = "joint"):
     """(extractor, config, provenance dict) for one method on one split (see the module doc); the
     provenance holds the ``data_info`` (layout, bodies, ...) the encoder was trained on."""
-    from .checkpoints import load_pretrained
-    from .train import load_config, pretrain, read_checkpoint
 
     name, overrides = method_config(method, data, split, root, quick, seed, stream)
     config = load_config(name, overrides)
@@ -159,12 +165,10 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
     ``untrained``: also evaluate each encoder at its random initialisation (what pretraining adds).
     ``ensemble``: for AimCLR also the motion and bone streams and the 3-stream fusion.
     ``supervised``: also train each encoder architecture (LSTM, ST-GCN) from scratch with every
-    training label (``evaluate.supervised_from_scratch``; ``supervised_epochs`` overrides its 60).
+    training label (``evaluate.protocols.supervised_from_scratch``; ``supervised_epochs`` overrides its 60).
     ``transfer_from``: ``(data, split[, root])``: the encoders are the ones pretrained on that
     source (shipped checkpoint, earlier run or pretrained now), evaluated on this data; the target
     clips are converted to the source's joint layout and body count (``data.convert_layout``)."""
-    from .evaluate import evaluate_extractor, knn_accuracy, linear_evaluation, linear_probe, raw_features
-    from .train import INPUT_FIELDS, build_data, load_config
 
     splits = tuple(splits or DEFAULT_SPLITS[data])
     rows, provenance = [], {}
@@ -186,19 +190,19 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
                 train, test = build_data(cfg)
                 ftr, fte = raw_features(train), raw_features(test)
                 dataset = getattr(train, "dataset", data)
-                base = {"method": "raw coordinates", "dataset": dataset, "split": split, "seed": 0, "top5": None}
+                base = {"method": "raw coordinates", "dataset": dataset, "split": split}
                 acc = linear_probe(ftr, train.y, fte, test.y)
-                rows.append({**base, "protocol": "probe (logistic)", "top1": acc, "select": "none (fixed C=1)",
-                             "wall_s": time.perf_counter() - t0, "settings": "spine-centred, 20 frames"})
+                rows.append(result_row(**base, protocol="probe (logistic)", top1=acc, select="none (fixed C=1)",
+                                       wall_s=time.perf_counter() - t0, settings="spine-centred, 20 frames"))
                 for s in seeds:
                     for sel in select:
                         r = linear_evaluation(ftr, train.y, fte, test.y, protocol="ascal", select=sel,
                                               seed=s, epochs=linear_epochs)
-                        rows.append({**base, "protocol": "linear (ascal)", "top1": r["top1"], "top5": r["top5"],
-                                     "select": sel, "seed": s, "wall_s": r["wall_s"], "settings": r["settings"]})
+                        rows.append(result_row(**base, protocol="linear (ascal)", top1=r["top1"], top5=r["top5"],
+                                               select=sel, seed=s, wall_s=r["wall_s"], settings=r["settings"]))
                 for k, v in knn_accuracy(ftr, train.y, fte, test.y, k=(1, 20)).items():
-                    rows.append({**base, "protocol": f"kNN k={k}", "top1": v, "select": "none (no training)",
-                                 "wall_s": 0.0, "settings": "cosine, L2-normalised"})
+                    rows.append(result_row(**base, protocol=f"kNN k={k}", top1=v, select="none (no training)",
+                                           settings="cosine, L2-normalised"))
                 provenance[f"raw/{split}"] = {"source": "no training", "epochs": 0, "pretrain_s": 0}
                 continue
             label = {"ascal": "AS-CAL", "skeletonclr": "SkeletonCLR", "aimclr": "AimCLR"}[method]
@@ -232,9 +236,7 @@ def run_benchmark(data: str = "synthetic", root: str | None = None, splits=None,
                 rows += _supervised_rows(method, config, train, test, split, select[0], seeds[0],
                                          supervised_epochs, done_archs, log)
             if untrained and not transfer_from:  # the same encoder with its random initialisation
-                import torch
 
-                from .train import build_method, data_info
                 with torch.random.fork_rng(devices=[]):
                     torch.manual_seed(int(config.get("seed") or 0))
                     rand = build_method(config, data_info(train)).feature_extractor().eval()
@@ -252,8 +254,6 @@ ARCHITECTURES = {"ascal": "LSTM", "skeletonclr": "ST-GCN", "aimclr": "ST-GCN"}
 def _supervised_rows(method, config, train, test, split, select, seed, epochs, done, log) -> list[dict]:
     """The method's encoder architecture trained from scratch on every training label (once per
     architecture and split: SkeletonCLR and AimCLR share the ST-GCN)."""
-    from .evaluate import supervised_from_scratch
-    from .train import build_method, data_info
 
     arch = ARCHITECTURES[method]
     if (arch, split) in done:
@@ -267,10 +267,9 @@ def _supervised_rows(method, config, train, test, split, select, seed, epochs, d
                                 epochs=epochs, milestones=milestones, select=select, seed=seed)
     log(f"[benchmark] {arch} supervised from scratch on {split}: {r['top1'] * 100:.1f} % "
         f"({time.perf_counter() - t0:.0f} s)")
-    return [{"method": f"{arch} supervised from scratch ({config.get('name')} encoder)",
-             "dataset": getattr(train, "dataset", ""), "split": split, "protocol": "supervised (scratch)",
-             "top1": r["top1"], "top5": r["top5"], "select": select, "seed": seed,
-             "wall_s": time.perf_counter() - t0, "settings": r["settings"]}]
+    return [result_row(f"{arch} supervised from scratch ({config.get('name')} encoder)",
+                       getattr(train, "dataset", ""), split, "supervised (scratch)", r["top1"], r["top5"],
+                       select, seed, time.perf_counter() - t0, r["settings"])]
 
 
 def transfer_data(source_config: dict, source_info: dict, method: str, data: str, split: str, root=None,
@@ -278,8 +277,6 @@ def transfer_data(source_config: dict, source_info: dict, method: str, data: str
     """(train, test, config) of the target ``data``/``split`` as ``method``'s target config reads
     it, with the source encoder's preprocessing (``source_config``), converted to the joint layout
     and body count it was trained on (``source_info``: its checkpoint's ``data_info``)."""
-    from .data import convert_layout
-    from .train import INPUT_FIELDS, build_data, load_config
 
     layout, bodies = source_info["layout"], int(source_info["bodies"])
     config = load_config(*method_config(method, data, split, root, quick, seed))
@@ -298,8 +295,6 @@ def _ensemble_rows(joint_logits, test, data, split, root, quick, seeds, select,
     protocol; the fused prediction is argmax Σ_s w_s · logits_s of the test logits at each
     stream's reported epoch (best test epoch, or the validation-selected one). The joint
     stream's logits come from the main evaluation (``joint_logits[(seed, select)]``)."""
-    from .evaluate import FUSION_WEIGHTS, ensemble, extract_features, linear_evaluation, topk_accuracy
-    from .train import build_data
 
     rows = []
     logits = {("joint", s, sel): v for (s, sel), v in joint_logits.items()}
@@ -317,26 +312,21 @@ def _ensemble_rows(joint_logits, test, data, split, root, quick, seeds, select,
                 r = linear_evaluation(ftr, tr.y, fte, te.y, protocol="aimclr", select=sel, seed=s,
                                       epochs=linear_epochs)
                 logits[(stream, s, sel)] = r["logits"]
-                rows.append({"method": f"AimCLR ({stream})", "dataset": getattr(te, "dataset", data),
-                             "split": split, "protocol": "linear (aimclr)", "top1": r["top1"],
-                             "top5": r["top5"], "select": sel, "seed": s, "wall_s": r["wall_s"],
-                             "settings": r["settings"]})
+                rows.append(result_row(f"AimCLR ({stream})", getattr(te, "dataset", data), split,
+                                       "linear (aimclr)", r["top1"], r["top5"], sel, s, r["wall_s"],
+                                       r["settings"]))
     for s in seeds:
         for sel in select:
             fused = ensemble({st: logits[(st, s, sel)] for st in streams})
             acc = topk_accuracy(fused, test.y, (1, 5))
             w = ", ".join(f"{st} {FUSION_WEIGHTS[st]}" for st in streams)
-            rows.append({"method": "AimCLR 3-stream", "dataset": getattr(test, "dataset", data), "split": split,
-                         "protocol": "linear (aimclr), fused logits", "top1": acc[1], "top5": acc[5],
-                         "select": sel, "seed": s, "wall_s": 0.0, "settings": f"weights {w}"})
+            rows.append(result_row("AimCLR 3-stream", getattr(test, "dataset", data), split,
+                                   "linear (aimclr), fused logits", acc[1], acc[5], sel, s, 0.0, f"weights {w}"))
     return rows
 
 
 def render(result: dict, command: str, data: str) -> str:
-    import torch
 
-    from .env import pick_device
-    from .evaluate import results_table
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     machine = (f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__} "

@@ -10,7 +10,7 @@ values, so ``torch.load(..., weights_only=True)`` reads it::
 ``skelcl_lib/pretrained/manifest.json`` (package data, so an ordinary non-editable install
 carries it) lists every file with the config it was trained with, the data
 seed and split, the epochs, its sha256 and the accuracy measured when it was exported (the
-quick probe of :func:`skelcl_lib.train.quick_probe`: scikit-learn logistic regression and
+quick probe of :func:`skelcl_lib.pretrain.quick_probe`: scikit-learn logistic regression and
 cosine kNN on the frozen features of the embedded test split). ``tests/test_checkpoints.py``
 reloads each entry and reproduces that accuracy.
 
@@ -26,6 +26,7 @@ extractor, so a deleted or corrupted file costs time, never correctness.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import hashlib
 import json
@@ -41,7 +42,15 @@ import zipfile
 import torch
 from torch import nn
 
+from .config import apply_override, config_path, load_config, plain
+from .data.build import build_data
+from .env import cache_dir
 from .errors import DataFormatError
+from .evaluate.features import extract_features, linear_probe
+from .evaluate.knn import knn_accuracy
+from .methods import build_method
+from .pretrain import pretrain
+from .rundir import load_checkpoint, read_checkpoint, read_log, resolve_checkpoint
 from .skeleton import LAYOUTS
 
 FORMAT = "skelcl-encoder-1"
@@ -143,16 +152,8 @@ def sha256(path) -> str:
     return h.hexdigest()
 
 
-def _plain(obj):
-    """Config values as JSON-able plain types (tuples -> lists)."""
-    return json.loads(json.dumps(obj, default=str))
-
-
 def build_extractor(config: dict, data_info: dict) -> nn.Module:
     """The (untrained) feature extractor that ``config`` describes."""
-    from . import methods  # noqa: F401  (registers the methods)
-    from .train import build_method
-
     return build_method(config, data_info).feature_extractor()
 
 
@@ -164,8 +165,8 @@ def save_encoder(method_or_extractor: nn.Module, config: dict, data_info: dict, 
     state = {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"format": FORMAT, "name": name, "config": _plain(config),
-                "data_info": _plain(data_info), "state_dict": state}, path)
+    torch.save({"format": FORMAT, "name": name, "config": plain(config),
+                "data_info": plain(data_info), "state_dict": state}, path)
     return path
 
 
@@ -294,7 +295,7 @@ def load_encoder(path, map_location="cpu") -> tuple[nn.Module, dict]:
         got = obj.get("format") if isinstance(obj, dict) else type(obj).__name__
         raise DataFormatError(f"{path}: field 'format' is {got!r}; expected {FORMAT!r} (a file written "
                               f"by skelcl_lib.checkpoints.save_encoder; training checkpoints load with "
-                              f"skelcl_lib.train.load_checkpoint)", path=path, where="format")
+                              f"skelcl_lib.rundir.load_checkpoint)", path=path, where="format")
     for field in ("config", "data_info", "state_dict"):
         if field not in obj:
             raise DataFormatError(f"{path}: field {field!r} missing; expected {FORMAT!r}; {_WHAT_TO_DO}",
@@ -317,9 +318,6 @@ def load_encoder(path, map_location="cpu") -> tuple[nn.Module, dict]:
 
 def measure(extractor: nn.Module, config: dict, knn_k=(1, 20)) -> dict:
     """The accuracy recorded in the manifest: quick probe on the config's data (test split)."""
-    from .evaluate import extract_features, knn_accuracy, linear_probe
-    from .train import build_data
-
     train, test = build_data(config)
     t0 = time.perf_counter()
     f_train = extract_features(extractor, train)
@@ -333,10 +331,7 @@ def measure(extractor: nn.Module, config: dict, knn_k=(1, 20)) -> dict:
 def export(run_dir_or_checkpoint, name: str, directory=None, notes: str = "") -> dict:
     """Export a pretraining run (``skelcl pretrain`` output) as shipped checkpoint ``name``:
     writes ``name.pt``, measures its accuracy and adds/replaces its manifest entry."""
-    from .evaluate import _resolve_checkpoint
-    from .train import read_checkpoint, read_log
-
-    src = _resolve_checkpoint(run_dir_or_checkpoint)
+    src = resolve_checkpoint(run_dir_or_checkpoint)
     method, raw = read_checkpoint(src)
     config = raw["config"]
     d = pathlib.Path(directory or checkpoint_dir())
@@ -354,7 +349,7 @@ def export(run_dir_or_checkpoint, name: str, directory=None, notes: str = "") ->
                  "normalize_scale": data.get("normalize_scale"),
                  "size": (data.get("synthetic") or {}).get("size", "full")},
         "config_name": config.get("name"), "epochs": int((config.get("train") or {}).get("epochs", 0)),
-        "seed": config.get("seed"), "config": _plain(config),
+        "seed": config.get("seed"), "config": plain(config),
         "accuracy": acc, "accuracy_protocol": "quick probe: scikit-learn LogisticRegression (C=1, "
         "standardised features) and cosine kNN on frozen features, test split",
         "train_seconds": round(sum(float(r.get("seconds", 0.0)) for r in log), 1) or None,
@@ -394,8 +389,6 @@ def config_for(name: str, overrides=()) -> tuple[str, list[str]]:
     """(packaged config, overrides) that trains checkpoint ``name``: the config of that name, or
     for ``<config>_<split>`` (the shipped naming, e.g. ``aimclr_synthetic_xview``) the config
     with ``data.protocol=<split>``; streams are part of the config name (``aimclr_synthetic_bone``)."""
-    from .train import config_path
-
     try:
         config_path(name)
         return name, list(overrides)
@@ -416,8 +409,6 @@ def load_or_train(name: str, directory=None, allow_train: bool = True, overrides
     Returns ``(extractor, entry)``; a freshly trained entry has ``"trained_now": True`` and the
     quick-probe accuracy it reached.
     """
-    from .train import apply_override, load_checkpoint, load_config, pretrain
-
     d = pathlib.Path(directory or checkpoint_dir())
     manifest = read_manifest(d)["entries"]
     reason = "not in the manifest"
@@ -440,7 +431,6 @@ def load_or_train(name: str, directory=None, allow_train: bool = True, overrides
         config = load_config(*config_for(name, overrides))
     print(f"checkpoint {name!r}: {reason}; pretraining it now with config "
           f"{config.get('name')!r} ({config['train']['epochs']} epochs)")
-    from .env import cache_dir
 
     rd = pathlib.Path(run_dir or pathlib.Path(cache_dir()) / "runs" / name)
     pretrain(config, rd)
@@ -453,8 +443,6 @@ def load_or_train(name: str, directory=None, allow_train: bool = True, overrides
 
 def cli(argv: list[str]) -> int:
     """``skelcl checkpoints [list | export RUN NAME | verify [NAME ...]]``."""
-    import argparse
-
     ap = argparse.ArgumentParser(prog="skelcl checkpoints", description=cli.__doc__)
     sub = ap.add_subparsers(dest="cmd")
     sub.add_parser("list", help="the manifest, one line per checkpoint")

@@ -14,14 +14,20 @@ import pathlib
 import time
 
 import numpy as np
+from matplotlib.figure import Figure
 
+from . import viz
+from .config import load_config
+from .data.build import INPUT_FIELDS, build_data
 from .data.dataset import SkeletonData
+from .data.synthetic import make_synthetic
+from .evaluate.features import linear_probe, raw_features
+from .evaluate.knn import knn_accuracy
+from .pretrain import pretrain
 
 
 def generate(seed: int = 0, quick: bool = False) -> SkeletonData:
     """The embedded dataset: the full size, or the smallest preset with ``quick``."""
-    from .data.synthetic import make_synthetic
-
     return make_synthetic(seed=seed, size="tiny" if quick else "full")
 
 
@@ -46,10 +52,6 @@ def describe(data: SkeletonData) -> dict:
 
 def plot_overview(data: SkeletonData, path, classes=None, max_classes: int = 4):
     """A PNG grid: rows are classes, columns the camera views, the middle frame of one clip each."""
-    from matplotlib.figure import Figure
-
-    from . import viz
-
     if classes is None:
         present = np.unique(data.y)
         classes = present[np.linspace(0, len(present) - 1, min(max_classes, len(present))).astype(int)]
@@ -79,11 +81,8 @@ def pretrain_and_evaluate(out: pathlib.Path, seed: int, quick: bool, epochs: int
                           protocol: str = "xsub") -> dict:
     """AS-CAL (ascal_synthetic config, shortened) on one split, then linear + kNN probes.
 
-    The same probes on raw coordinates (``evaluate.raw_features``) give the baseline row.
+    The same probes on raw coordinates (``evaluate.features.raw_features``) give the baseline row.
     """
-    from . import evaluate as ev
-    from .train import INPUT_FIELDS, build_data, load_config, pretrain
-
     overrides = [f"data.seed={seed}", f"data.protocol={protocol}", f"train.epochs={epochs}",
                  f"train.lr_milestones=[{max(epochs - 1, 1)}]", "train.progress=false"]
     if quick:
@@ -94,9 +93,9 @@ def pretrain_and_evaluate(out: pathlib.Path, seed: int, quick: bool, epochs: int
     train_s = time.perf_counter() - t0
     probe = json.loads((run_dir / "probe.json").read_text())
     train, test = build_data({**config, "data": {**config["data"], **dict.fromkeys(INPUT_FIELDS)}})
-    raw_tr, raw_te = ev.raw_features(train), ev.raw_features(test)
-    raw = {"linear": ev.linear_probe(raw_tr, train.y, raw_te, test.y),
-           "knn": {str(k): v for k, v in ev.knn_accuracy(raw_tr, train.y, raw_te, test.y).items()}}
+    raw_tr, raw_te = raw_features(train), raw_features(test)
+    raw = {"linear": linear_probe(raw_tr, train.y, raw_te, test.y),
+           "knn": {str(k): v for k, v in knn_accuracy(raw_tr, train.y, raw_te, test.y).items()}}
     rows = [("AS-CAL (frozen CAE)", probe), ("raw coordinates", raw)]
     lines = [f"Embedded dataset, {protocol}, seed {seed}: AS-CAL pretrained for {epochs} passes "
              f"({train_s:.0f} s); logistic-regression probe and cosine kNN on frozen features, "

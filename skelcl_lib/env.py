@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import pathlib
 import platform
 import random
 import sys
 
 import numpy as np
+import torch
 
 
 def smoke_mode() -> bool:
@@ -20,8 +23,6 @@ def pick_device(preference: str | None = None):
 
     The environment variable ``SKELCL_DEVICE`` is used when no preference is given.
     """
-    import torch
-
     pref = preference or os.environ.get("SKELCL_DEVICE") or "auto"
     if pref != "auto":
         dev = torch.device(pref)
@@ -39,8 +40,6 @@ def pick_device(preference: str | None = None):
 
 def seed_everything(seed: int) -> None:
     """Seed Python, numpy and torch (all devices)."""
-    import torch
-
     random.seed(seed)
     np.random.seed(seed % (2 ** 32))
     torch.manual_seed(seed)
@@ -48,8 +47,6 @@ def seed_everything(seed: int) -> None:
 
 def versions() -> dict[str, str]:
     """Versions of Python and the packages the course uses (missing ones say so)."""
-    import importlib
-
     out = {"python": sys.version.split()[0], "platform": platform.platform()}
     for mod in ("torch", "numpy", "scipy", "matplotlib", "plotly", "sklearn", "ipywidgets",
                 "tqdm", "yaml", "skelcl_lib"):
@@ -63,8 +60,6 @@ def versions() -> dict[str, str]:
 
 def report() -> str:
     """A human-readable environment report: versions, device, GPU name and memory, smoke mode."""
-    import torch
-
     lines = [f"{k:>11}: {v}" for k, v in versions().items()]
     dev = pick_device()
     lines.append(f"{'device':>11}: {dev}")
@@ -84,8 +79,6 @@ def cli(argv: list[str]) -> int:
 
 def cache_dir() -> "os.PathLike":
     """Where generated datasets and caches go: ``$SKELCL_CACHE`` or ``~/.cache/skelcl``."""
-    import pathlib
-
     p = pathlib.Path(os.environ.get("SKELCL_CACHE") or pathlib.Path.home() / ".cache" / "skelcl")
     p.mkdir(parents=True, exist_ok=True)
     return p

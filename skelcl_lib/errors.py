@@ -28,3 +28,29 @@ class DataFormatError(ValueError):
                 text = text[:77] + "..."
             msg += f", got {text}"
         return cls(msg, path=path, where=where)
+
+
+class ConfigError(ValueError):
+    """A config that breaks the schema. One :class:`ConfigProblem` per key; the message has one
+    line per problem: ``SOURCE: KEY: expected ..., got ...`` (SOURCE: the YAML file or ``--set``)."""
+
+    def __init__(self, problems: list["ConfigProblem"]):
+        self.problems = list(problems)
+        super().__init__("\n".join(p.message() for p in self.problems))
+
+
+class ConfigProblem:
+    """One bad key: where it came from, its dotted name, what was expected and what was found."""
+
+    def __init__(self, source: str, key: str, expected: str, got=None, has_got: bool = True):
+        self.source, self.key, self.expected, self.got, self.has_got = str(source), key, expected, got, has_got
+
+    def message(self) -> str:
+        text = f"{self.source}: {self.key}: expected {self.expected}"
+        if self.has_got:
+            got = repr(self.got)
+            text += f", got {got[:77] + '...' if len(got) > 80 else got}"
+        return text
+
+    def __repr__(self) -> str:
+        return f"ConfigProblem({self.message()!r})"

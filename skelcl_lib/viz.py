@@ -19,6 +19,9 @@ import numpy as np
 
 from .skeleton import Layout, get_layout
 
+# matplotlib.pyplot, plotly and IPython are imported inside the functions that draw: pyplot chooses
+# a backend when it is imported, and data code that imports this module should not pay for either.
+
 # Bone colours per body: limbs on the body's left, limbs on its right, spine and head.
 DEFAULT_COLORS = (
     {"left": "tab:blue", "right": "tab:red", "center": "0.25"},

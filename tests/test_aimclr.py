@@ -125,11 +125,11 @@ def loss_at(method, x, seed=0):
 @pytest.mark.parametrize("cls", [AimCLR, SkeletonCLR])
 def test_a_step_lowers_the_loss_on_a_fixed_batch(cls):
     torch.manual_seed(0)
-    method = cls(queue_size=32, hidden_channels=4, hidden_dim=32, feature_dim=16).train()
+    method = cls.build(queue_size=32, hidden_channels=4, hidden_dim=32, feature_dim=16).train()
     opt = torch.optim.SGD([p for p in method.parameters() if p.requires_grad], lr=0.05, momentum=0.9)
-    x = fixed_batch()
+    x = fixed_batch(n=4, t=12)
     first = None
-    for _ in range(6):
+    for _ in range(3):
         loss, logs = loss_at(method, x)
         first = loss.item() if first is None else first
         opt.zero_grad()
@@ -143,9 +143,9 @@ def test_a_step_lowers_the_loss_on_a_fixed_batch(cls):
 
 def test_aimclr_step_wiring():
     torch.manual_seed(0)
-    m = AimCLR(queue_size=16, hidden_channels=4, hidden_dim=32, feature_dim=16).train()
+    m = AimCLR.build(queue_size=16, hidden_channels=4, hidden_dim=32, feature_dim=16).train()
     assert not any(p.requires_grad for p in m.encoder_k.parameters())
-    x = fixed_batch()
+    x = fixed_batch(t=12)
     before = m.queue.queue.clone()
     loss, logs = m.training_step((x, None))
     assert set(logs) >= {"loss", "loss_n", "loss_d3m"}
@@ -166,14 +166,14 @@ def test_aimclr_step_wiring():
 def test_named_options():
     torch.manual_seed(0)
     kw = dict(queue_size=16, hidden_channels=4, hidden_dim=32, feature_dim=16)
-    indep = AimCLR(**kw)
+    indep = AimCLR.build(**kw)
     w_q, w_k = indep.encoder_q.backbone.blocks[0].gcn.conv.weight, indep.encoder_k.backbone.blocks[0].gcn.conv.weight
     assert not torch.equal(w_q, w_k)            # official: independent random init of θ_k
-    copied = AimCLR(key_init_copy=True, key_encoder_train_mode=False, **kw).train()
+    copied = AimCLR.build(key_init_copy=True, key_encoder_train_mode=False, **kw).train()
     for pq, pk in zip(copied.encoder_q.parameters(), copied.encoder_k.parameters()):
         assert torch.equal(pq, pk)
     assert copied.encoder_q.training and not copied.encoder_k.training
-    bug = AimCLR(eadm_first_release_bug=True, **kw).eval()
+    bug = AimCLR.build(eadm_first_release_bug=True, **kw).eval()
     z_e, z_ed = bug.extreme_embeddings(fixed_batch(4), 2)
     assert torch.equal(z_e, z_ed)
 
@@ -182,7 +182,7 @@ def test_named_options():
 def test_feature_extractor_applies_the_stream(stream):
     from skelcl_lib.augment import to_stream
     torch.manual_seed(0)
-    m = AimCLR(stream=stream, queue_size=16, hidden_channels=4, hidden_dim=32, feature_dim=16)
+    m = AimCLR.build(stream=stream, queue_size=16, hidden_channels=4, hidden_dim=32, feature_dim=16)
     ext = m.feature_extractor().eval()
     x = fixed_batch(3)
     assert ext.out_dim == 32
@@ -203,14 +203,15 @@ def test_stream_transforms():
 
 def test_three_stream_ensemble_arithmetic():
     import numpy as np
-    from skelcl_lib.evaluate import ensemble
+
+    from skelcl_lib.evaluate.metrics import ensemble
     j, b, mo = np.eye(3), np.ones((3, 3)), np.arange(9.0).reshape(3, 3)
     fused = ensemble({"joint": j, "bone": b, "motion": mo})
     np.testing.assert_allclose(fused, 0.6 * j + 0.6 * b + 0.4 * mo)
 
 
 def test_registered_builders_and_state_dict_round_trip():
-    from skelcl_lib.train import build_method
+    from skelcl_lib.methods import build_method
     cfg = {"method": "aimclr", "model": {"queue_size": 16, "hidden_channels": 4, "hidden_dim": 32,
                                         "feature_dim": 16, "stream": "bone"}}
     torch.manual_seed(0)

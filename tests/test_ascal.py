@@ -21,7 +21,7 @@ def _batch(n=8, t=20, v=25, m=2, seed=0):
 def _small(**kw):
     args = dict(input_size=150, hidden_size=16, K=24, selected_frames=16)
     args.update(kw)
-    return ASCAL(**args)
+    return ASCAL.build(**args)
 
 
 def test_frame_vector_index_is_c_v_m():
@@ -63,7 +63,7 @@ def test_lstm_pooling_options():
 
 
 def test_defaults_are_the_official_ones():
-    m = ASCAL(input_size=150)
+    m = ASCAL.build(input_size=150)
     assert (m.alpha, m.tau, m.queue.K, m.selected_frames) == (0.999, 0.06, 16384, 150)
     assert m.encoder_q.hidden_size == 256 and m.encoder_q.num_layers == 1
     assert not m.l2_normalize and not m.skip_warmup_epoch

@@ -4,12 +4,12 @@ import json
 
 import pytest
 import torch
+from datapaths import shared_dir
 
 from skelcl_lib import benchmark as B
 from skelcl_lib import checkpoints as C
-from skelcl_lib import train as T
-
-from datapaths import shared_dir
+from skelcl_lib.config import config_path, load_config
+from skelcl_lib.pretrain import pretrain
 
 
 @pytest.fixture(autouse=True)
@@ -31,11 +31,12 @@ def test_method_config_names():
     assert B.method_config("skeletonclr", "nucla", "xview", root="/u")[1][-1] == "data.root=/u"
     for m in ("ascal", "skeletonclr", "aimclr"):           # every named config exists
         for data, split in (("synthetic", "xsub"), ("nucla", "xview"), ("ntu60", "xview"), ("ntu120", "xset")):
-            T.config_path(B.method_config(m, data, split)[0])
+            config_path(B.method_config(m, data, split)[0])
     with pytest.raises(ValueError, match="--data"):
         B.method_config("ascal", "kinetics", "xsub")
 
 
+@pytest.mark.slow
 def test_quick_benchmark_end_to_end(tmp_path, capsys):
     out = tmp_path / "bench.md"
     rc = B.cli(["--quick", "--untrained", "--methods", "raw", "ascal", "--splits", "xsub", "--runs", str(tmp_path / "runs"),
@@ -57,11 +58,11 @@ def test_quick_benchmark_end_to_end(tmp_path, capsys):
 
 
 def test_shipped_checkpoint_is_used(tmp_path):
-    cfg = T.load_config("ascal_tiny")
-    run = T.pretrain(cfg, tmp_path / "tiny")
+    cfg = load_config("ascal_tiny")
+    run = pretrain(cfg, tmp_path / "tiny")
     C.export(run, "ascal_tiny_xsub")
     # a quick benchmark never uses shipped checkpoints; a normal one matches on data and split
-    cfg2 = T.load_config(*B.method_config("ascal", "synthetic", "xsub"))
+    cfg2 = load_config(*B.method_config("ascal", "synthetic", "xsub"))
     assert B._matching_checkpoint("ascal", cfg2) is None            # tiny size != full size
     cfg2["data"]["synthetic"] = {"size": "tiny"}
     assert B._matching_checkpoint("ascal", cfg2) == "ascal_tiny_xsub"
@@ -78,6 +79,7 @@ def test_cli_rejects_missing_path(capsys):
     assert "not a directory" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_quick_aimclr_three_stream_ensemble(tmp_path):
     result = B.run_benchmark("synthetic", methods=("aimclr",), splits=("xsub",), quick=True, ensemble=True,
                              runs=str(tmp_path / "runs"), select=("val",), log=lambda *a: None)
@@ -92,6 +94,7 @@ def test_quick_aimclr_three_stream_ensemble(tmp_path):
         B.method_config("ascal", "synthetic", "xsub", stream="bone")
 
 
+@pytest.mark.slow
 def test_quick_supervised_baseline_once_per_architecture(tmp_path):
     result = B.run_benchmark("synthetic", methods=("ascal",), splits=("xsub",), quick=True, supervised=True,
                              supervised_epochs=1, runs=str(tmp_path / "runs"), select=("val",),
@@ -103,6 +106,7 @@ def test_quick_supervised_baseline_once_per_architecture(tmp_path):
     assert B._supervised_rows("aimclr", {}, None, None, "xsub", "val", 0, 1, done, print) == []
 
 
+@pytest.mark.slow
 def test_quick_transfer_between_splits_and_cli_checks(tmp_path, capsys):
     result = B.run_benchmark("synthetic", methods=("raw", "ascal"), splits=("xview",), quick=True,
                              transfer_from=("synthetic", "xsub"), runs=str(tmp_path / "runs"),
@@ -123,6 +127,7 @@ def test_quick_transfer_between_splits_and_cli_checks(tmp_path, capsys):
 NUCLA = shared_dir() / "data" / "nw_ucla"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (NUCLA / "all_sqe").is_dir(), reason="N-UCLA not found at ../shared/data/nw_ucla")
 def test_quick_transfer_from_synthetic_to_nucla_converts_the_layout(tmp_path, monkeypatch):
     seen = []
@@ -148,7 +153,7 @@ def test_an_earlier_run_of_another_setting_is_refused_not_reused(tmp_path):
     import yaml
 
     name, overrides = B.method_config("ascal", "synthetic", "xsub", quick=True)
-    config = T.load_config(name, overrides)
+    config = load_config(name, overrides)
     run = tmp_path / "runs" / "ascal_synthetic_xsub_quick"
     run.mkdir(parents=True)
     other = json.loads(json.dumps(config))

@@ -7,7 +7,10 @@ import pytest
 import torch
 
 from skelcl_lib import checkpoints as C
-from skelcl_lib import train as T
+from skelcl_lib.config import load_config
+from skelcl_lib.data.build import build_data
+from skelcl_lib.pretrain import pretrain
+from skelcl_lib.rundir import load_checkpoint
 
 
 @pytest.fixture
@@ -16,7 +19,7 @@ def tiny_run(tmp_path, monkeypatch):
     monkeypatch.setenv("SKELCL_CACHE", str(tmp_path / "cache"))
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    run = T.pretrain(T.load_config("ascal_tiny"), tmp_path / "run")
+    run = pretrain(load_config("ascal_tiny"), tmp_path / "run")
     yield run
     torch.set_num_threads(threads)
 
@@ -29,9 +32,9 @@ def test_export_load_roundtrip(tiny_run, tmp_path):
     manifest = json.loads((d / "manifest.json").read_text())
     assert manifest["entries"]["tiny"]["epochs"] == 3 and manifest["entries"]["tiny"]["method"] == "ascal"
     # the exported encoder computes the same features as the training checkpoint's query encoder
-    method, config = T.load_checkpoint(tiny_run / "checkpoint_last.pt")
+    method, config = load_checkpoint(tiny_run / "checkpoint_last.pt")
     extractor, entry = C.load_pretrained("tiny", d)
-    train, _ = T.build_data(config)
+    train, _ = build_data(config)
     x = torch.as_tensor(train.x[:5])
     with torch.no_grad():
         assert torch.equal(extractor(x), method.feature_extractor().eval()(x))
@@ -89,6 +92,7 @@ def test_manifest_lists_files_that_exist():
             assert field in e, f"{name}: manifest field {field!r} missing"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_shipped_checkpoint_reproduces_its_accuracy(name, tmp_path, monkeypatch):
     """Reload, re-extract features on the embedded dataset, re-run the probe: same numbers."""

@@ -9,8 +9,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import sklearn.manifold  # noqa: E402,F401  (loaded before threadpool_limits, so the limit reaches its OpenMP)
 
-from skelcl_lib import evaluate as ev  # noqa: E402
 from skelcl_lib.data import SkeletonData  # noqa: E402
+from skelcl_lib.evaluate.knn import knn_accuracy  # noqa: E402
 from skelcl_lib.widgets import knn, tsne  # noqa: E402
 
 
@@ -77,7 +77,6 @@ def test_tsne_cache_hit_returns_identical_embedding(monkeypatch):
     e1 = tsne.tsne_embedding(f, perplexity=5, seed=0, cache_key="m")
     assert e1.shape == (30, 2) and e1.dtype == np.float32
 
-    import sklearn.manifold
 
     def boom(*a, **k):
         raise AssertionError("TSNE recomputed despite the cache")
@@ -271,7 +270,7 @@ def test_knn_neighbors_and_state_match_evaluate():
     idx, dist = knn.knn_neighbors(f[:30], f[30:], 5)
     assert idx.shape == dist.shape == (15, 5) and np.all(np.diff(dist, axis=1) >= 0)
     s = knn.knn_state(idx, train.y, test.y, 3, 3)
-    assert s["accuracy"] == pytest.approx(ev.knn_accuracy(f[:30], train.y, f[30:], test.y, k=3)[3])
+    assert s["accuracy"] == pytest.approx(knn_accuracy(f[:30], train.y, f[30:], test.y, k=3)[3])
     assert s["confusion"].sum() == 15
     np.testing.assert_allclose(np.nansum(s["per_class"] * np.bincount(test.y)), (s["pred"] == test.y).sum())
 
@@ -287,7 +286,7 @@ def test_knn_explorer_responds_to_controls():
 
     ex.k_w.value = 3                                         # drive the slider itself
     assert ex.stats["k"] == 3 and len(ex.figure.axes) == 4
-    assert ex.stats["accuracy"] == pytest.approx(ev.knn_accuracy(f[:30], train.y, f[30:], test.y, k=3)[3])
+    assert ex.stats["accuracy"] == pytest.approx(knn_accuracy(f[:30], train.y, f[30:], test.y, k=3)[3])
     assert "k=3" in ex.accuracy_fig.axes[0].get_title()
 
     ex.set_query(7)

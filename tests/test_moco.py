@@ -1,4 +1,4 @@
-"""MoCo machinery: the key queue, the momentum update and InfoNCE (METHODS.md §4.3, §6.1)."""
+"""MoCo machinery: the key queue, the momentum update and InfoNCE (docs/methods.md)."""
 
 import math
 
@@ -15,11 +15,12 @@ def test_queue_wraps_around_and_keeps_pointer():
     torch.manual_seed(0)
     q = KeyQueue(K=5, dim=2)
     keys = torch.arange(16, dtype=torch.float32).reshape(8, 2)
+    initial_tail = q.queue[3:].clone()
     q.enqueue(keys[:3])
     assert int(q.ptr) == 3
     assert torch.equal(q.queue[:3], keys[:3])
-    old_tail = q.queue[3:].clone()
-    assert torch.equal(q.queue[3:], old_tail)
+    assert torch.equal(q.queue[3:], initial_tail)   # rows after the pointer keep their random init
+    assert not torch.equal(initial_tail, keys[3:5])
     q.enqueue(keys[3:6])                         # rows 3, 4, then wraps to row 0
     assert int(q.ptr) == 1
     assert torch.equal(q.queue[3], keys[3]) and torch.equal(q.queue[4], keys[4])

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from skelcl_lib import train as T
+from skelcl_lib.config import load_config
+from skelcl_lib.data.build import build_data
 from skelcl_lib.data.normalize import normalize_scale, torso_lengths
 from skelcl_lib.skeleton import get_layout
 
@@ -54,12 +55,12 @@ def test_normalize_scale_refuses_bad_arguments():
 
 def test_build_data_applies_normalize_scale_after_frame50_and_names_a_bad_value():
     over = ["data.max_train=12", "data.max_test=6"]
-    plain, _ = T.build_data(T.load_config("ascal_tiny", over + ["data.normalize_scale=null"]))
-    scaled, test = T.build_data(T.load_config("ascal_tiny", over + ["data.normalize_scale=0.5"]))
+    plain, _ = build_data(load_config("ascal_tiny", over + ["data.normalize_scale=null"]))
+    scaled, test = build_data(load_config("ascal_tiny", over + ["data.normalize_scale=0.5"]))
     assert scaled.x.shape == plain.x.shape == (12, 3, 50, 25, 2)
     np.testing.assert_allclose(torso_lengths(scaled.x, scaled.layout), 0.5, rtol=1e-4)
     np.testing.assert_allclose(torso_lengths(test.x, test.layout), 0.5, rtol=1e-4)
     ratio = scaled.x[plain.x != 0] / plain.x[plain.x != 0]
     assert np.all(ratio > 0) and (scaled.x[plain.x == 0] == 0).all()
     with pytest.raises(ValueError, match="data.normalize_scale"):
-        T.build_data(T.load_config("ascal_tiny", over + ["data.normalize_scale=big"]))
+        build_data(load_config("ascal_tiny", over + ["data.normalize_scale=big"]))

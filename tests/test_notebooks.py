@@ -16,6 +16,7 @@ def test_notebooks_match_sources():
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_in_smoke_mode(path, monkeypatch, tmp_path):
     nbformat = pytest.importorskip("nbformat")

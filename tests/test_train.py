@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from skelcl_lib import train as T
+from skelcl_lib.config import DEFAULTS, apply_override, load_config, merge
 from skelcl_lib.data import SkeletonData
+from skelcl_lib.data.build import build_data, data_info
+from skelcl_lib.methods import build_method
+from skelcl_lib.optim import lr_at
+from skelcl_lib.pretrain import cli, pretrain
+from skelcl_lib.rundir import load_checkpoint, read_log
+from skelcl_lib.train import fit
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +35,7 @@ def _stand_in(n=48, t=24, seed=0):
 
 
 def _config(**train):
-    cfg = T._merge(T.DEFAULTS, {"method": "ascal", "seed": 3,
+    cfg = merge(DEFAULTS, {"method": "ascal", "seed": 3,
                                 "model": {"hidden_size": 16, "K": 20, "selected_frames": 16},
                                 "train": {"epochs": 3, "batch_size": 8, "progress": False,
                                           "lr_milestones": [2], "save_every": 0, **train}})
@@ -40,75 +46,75 @@ def _config(**train):
 
 
 def test_packaged_configs_load_and_resolve_their_base():
-    paper = T.load_config("ascal_ntu60_xsub")
+    paper = load_config("ascal_ntu60_xsub")
     m, tr = paper["model"], paper["train"]
     assert (m["K"], m["alpha"], m["tau"], m["selected_frames"], m["hidden_size"]) == (16384, 0.999, 0.06, 150, 256)
     assert (m["l2_normalize"], m["skip_warmup_epoch"]) == (False, False)
     assert (tr["lr"], tr["momentum"], tr["weight_decay"], tr["batch_size"], tr["lr_milestones"]) == \
         (0.01, 0.9, 1e-4, 32, [30, 70])
-    xview = T.load_config("ascal_ntu60_xview")
+    xview = load_config("ascal_ntu60_xview")
     assert xview["data"]["protocol"] == "xview" and xview["model"]["K"] == 16384
     for name in ("ascal_ntu120_xsub", "ascal_ntu120_xset", "ascal_nucla", "ascal_synthetic", "ascal_tiny",
                  "tiny", "synthetic"):
-        cfg = T.load_config(name)
+        cfg = load_config(name)
         assert cfg["method"] == "ascal" and cfg["name"] == name
-    assert T.load_config("ascal_nucla")["model"]["K"] == 500
-    assert T.load_config("tiny")["model"] == T.load_config("ascal_tiny")["model"]
+    assert load_config("ascal_nucla")["model"]["K"] == 500
+    assert load_config("tiny")["model"] == load_config("ascal_tiny")["model"]
 
 
 def test_overrides_are_yaml_values_and_files_load_by_path(tmp_path):
-    cfg = T.load_config("ascal_tiny", ["train.epochs=7", "model.l2_normalize=true", "train.lr=1e-3",
+    cfg = load_config("ascal_tiny", ["train.epochs=7", "model.l2_normalize=true", "train.lr=1e-3",
                                        "train.lr_milestones=[1, 2]", "data.protocol=xview"])
     assert cfg["train"]["epochs"] == 7 and cfg["model"]["l2_normalize"] is True
     assert cfg["train"]["lr"] == 1e-3 and cfg["train"]["lr_milestones"] == [1, 2]
     assert cfg["data"]["protocol"] == "xview"
     path = tmp_path / "mine.yaml"
     path.write_text("base: ascal_tiny\ntrain:\n  epochs: 5\n")
-    mine = T.load_config(str(path))
+    mine = load_config(str(path))
     assert mine["train"]["epochs"] == 5 and mine["model"]["hidden_size"] == 32 and mine["name"] == "mine"
 
 
 def test_config_errors_name_the_field():
     with pytest.raises(FileNotFoundError, match="ascal_tiny"):
-        T.load_config("no_such_config")
+        load_config("no_such_config")
     with pytest.raises(ValueError, match="key=value"):
-        T.load_config("ascal_tiny", ["train.epochs"])
-    with pytest.raises(ValueError, match=r"'train'.*epoch"):
-        T.load_config("ascal_tiny", ["train.epoch=3"])
+        load_config("ascal_tiny", ["train.epochs"])
+    with pytest.raises(ValueError, match=r"train.epoch: expected a known key \(did you mean 'train.epochs'"):
+        load_config("ascal_tiny", ["train.epoch=3"])
     with pytest.raises(ValueError, match="method"):
-        T.build_method({"method": "nope", "model": {}}, _stand_in())
+        build_method({"method": "nope", "model": {}}, _stand_in())
 
 
 def test_build_data_sources_synthetic_stgcn_and_frame50(tmp_path):
     from skelcl_lib.data.formats import save_stgcn
     from skelcl_lib.data.synthetic import make_synthetic
 
-    cfg = T.load_config("ascal_tiny", ["data.max_train=20", "data.max_test=10", "data.preprocess=null"])
-    train, test = T.build_data(cfg)
+    cfg = load_config("ascal_tiny", ["data.max_train=20", "data.max_test=10", "data.preprocess=null"])
+    train, test = build_data(cfg)
     assert train.x.shape == (20, 3, 150, 25, 2) and len(test) == 10
-    f50, _ = T.build_data(T.load_config("ascal_tiny", ["data.max_train=20", "data.max_test=10"]))
+    f50, _ = build_data(load_config("ascal_tiny", ["data.max_train=20", "data.max_test=10"]))
     assert f50.x.shape == (20, 3, 50, 25, 2)                  # the ascal_synthetic family reads frame50
     save_stgcn(tmp_path, make_synthetic(seed=0, size="tiny"), protocols=["xsub"])
-    cfg = T.load_config("ascal_ntu60_xsub", [f"data.root={tmp_path / 'xsub'}"])
-    train2, test2 = T.build_data(cfg)
+    cfg = load_config("ascal_ntu60_xsub", [f"data.root={tmp_path / 'xsub'}"])
+    train2, test2 = build_data(cfg)
     full_train, full_test = make_synthetic(seed=0, size="tiny").split("xsub")
     np.testing.assert_array_equal(np.asarray(train2.x), full_train.x)
     np.testing.assert_array_equal(test2.y, full_test.y)
-    info = T.data_info(train2)
+    info = data_info(train2)
     assert (info["channels"], info["frames"], info["joints"], info["bodies"], info["layout"]) == \
         (3, 150, 25, 2, "ntu25") and info["num_train"] == len(full_train)
-    f50 = T.build_data(T.load_config("ascal_tiny", ["data.preprocess=frame50", "data.max_train=8",
+    f50 = build_data(load_config("ascal_tiny", ["data.preprocess=frame50", "data.max_train=8",
                                                     "data.max_test=4"]))[0]
     assert f50.x.shape == (8, 3, 50, 25, 2)
     with pytest.raises(ValueError, match="data.source"):
-        T.build_data({"data": {"source": "kinetics"}})
+        build_data({"data": {"source": "kinetics"}})
 
 
 def test_step_schedule_matches_the_official_loop():
-    tc = dict(T.DEFAULTS["train"], lr=0.01, lr_milestones=[30, 70], lr_gamma=0.1)
-    assert T.lr_at(1, tc) == 0.01 and T.lr_at(30, tc) == 0.01
-    assert T.lr_at(31, tc) == pytest.approx(0.001) and T.lr_at(61, tc) == pytest.approx(0.001)
-    assert T.lr_at(71, tc) == pytest.approx(0.0001)
+    tc = dict(DEFAULTS["train"], lr=0.01, lr_milestones=[30, 70], lr_gamma=0.1)
+    assert lr_at(1, tc) == 0.01 and lr_at(30, tc) == 0.01
+    assert lr_at(31, tc) == pytest.approx(0.001) and lr_at(61, tc) == pytest.approx(0.001)
+    assert lr_at(71, tc) == pytest.approx(0.0001)
 
 
 # --------------------------------------------------------------------------- the loop
@@ -117,31 +123,31 @@ def test_step_schedule_matches_the_official_loop():
 def test_warmup_epoch_changes_only_the_queue(tmp_path):
     data = _stand_in()
     cfg = _config(epochs=1)
-    method = T.build_method(cfg, data)
+    method = build_method(cfg, data)
     before = {k: v.clone() for k, v in method.state_dict().items()}
-    T.fit(method, data, cfg, tmp_path)
+    fit(method, data, cfg, tmp_path)
     after = method.state_dict()
     assert not torch.equal(after["queue.queue"], before["queue.queue"])
     assert int(after["queue.ptr"]) == len(data) % 20
     for k in before:
         if not k.startswith("queue."):
             assert torch.equal(after[k], before[k]), k
-    row = T.read_log(tmp_path)[0]
+    row = read_log(tmp_path)[0]
     assert row["epoch"] == 1 and row["optimizer_steps"] == 0 and row["loss"] > 0
 
 
 def test_checkpoint_loads_with_weights_only_and_rebuilds_the_method(tmp_path):
     data = _stand_in()
     cfg = _config(epochs=2, grad_clip=1.0)
-    method = T.fit(T.build_method(cfg, data), data, cfg, tmp_path)
+    method = fit(build_method(cfg, data), data, cfg, tmp_path)
     ckpt = torch.load(tmp_path / "checkpoint_last.pt", weights_only=True)
     assert ckpt["epoch"] == 2 and ckpt["config"]["model"]["K"] == 20
-    assert {"method", "optimizer", "scaler", "rng", "data_info"} <= set(ckpt)
-    loaded, config = T.load_checkpoint(tmp_path / "checkpoint_last.pt")
+    assert {"method", "optimizer", "scaler", "data_info"} <= set(ckpt)
+    loaded, config = load_checkpoint(tmp_path / "checkpoint_last.pt")
     assert config["train"]["epochs"] == 2
     for k, v in method.state_dict().items():
         assert torch.equal(loaded.state_dict()[k], v), k
-    rows = T.read_log(tmp_path)
+    rows = read_log(tmp_path)
     assert [r["epoch"] for r in rows] == [1, 2] and "grad_norm" in rows[1] and rows[1]["samples_per_s"] > 0
     assert rows[1]["optimizer_steps"] == 6          # 36 training clips / batch 8, last batch kept
 
@@ -152,8 +158,8 @@ class _Killed(RuntimeError):
 
 def test_resume_after_a_kill_gives_the_same_weights(tmp_path, monkeypatch):
     """tiny config: 3 epochs straight vs killed in epoch 3 and resumed from epoch 2's checkpoint."""
-    cfg = T.load_config("ascal_tiny", ["probe.enabled=false", "data.max_train=32"])
-    T.pretrain(cfg, tmp_path / "straight")
+    cfg = load_config("ascal_tiny", ["probe.enabled=false", "data.max_train=32"])
+    pretrain(cfg, tmp_path / "straight")
     straight = torch.load(tmp_path / "straight" / "checkpoint_last.pt", weights_only=True)
 
     from skelcl_lib.methods.ascal import ASCAL
@@ -167,10 +173,10 @@ def test_resume_after_a_kill_gives_the_same_weights(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ASCAL, "training_step", dying_step)
     with pytest.raises(_Killed):
-        T.pretrain(cfg, tmp_path / "killed")
+        pretrain(cfg, tmp_path / "killed")
     monkeypatch.setattr(ASCAL, "training_step", real_step)
     assert torch.load(tmp_path / "killed" / "checkpoint_last.pt", weights_only=True)["epoch"] == 2
-    T.pretrain(cfg, tmp_path / "killed", resume=True)
+    pretrain(cfg, tmp_path / "killed", resume=True)
     resumed = torch.load(tmp_path / "killed" / "checkpoint_last.pt", weights_only=True)
     assert resumed["epoch"] == 3
     for k, v in straight["method"].items():
@@ -179,11 +185,11 @@ def test_resume_after_a_kill_gives_the_same_weights(tmp_path, monkeypatch):
         assert a.keys() == b.keys()                  # SGD: momentum_buffer; AdamW: step, exp_avg, exp_avg_sq
         for key in a:
             assert torch.equal(torch.as_tensor(a[key]), torch.as_tensor(b[key])), key
-    assert [r["epoch"] for r in T.read_log(tmp_path / "killed")] == [1, 2, 3]
+    assert [r["epoch"] for r in read_log(tmp_path / "killed")] == [1, 2, 3]
 
 
 def test_cli_tiny_writes_log_checkpoint_and_probe(tmp_path, capsys):
-    assert T.cli(["--config", "tiny", "--set", "train.epochs=2", "--set", "data.max_train=64",
+    assert cli(["--config", "tiny", "--set", "train.epochs=2", "--set", "data.max_train=64",
                   "--run-dir", str(tmp_path)]) == 0
     probe = json.loads((tmp_path / "probe.json").read_text())
     assert 0 <= probe["linear"] <= 1 and set(probe["knn"]) == {"1", "5"}
@@ -208,14 +214,15 @@ def _ddp_worker(rank, world, init_file, out_dir):
         data = _stand_in(n=32)
         cfg = _config(epochs=2, batch_size=4)
         torch.manual_seed(100 + rank)                          # different init: DDP must broadcast rank 0's
-        method = T.build_method(cfg, data)
-        T.fit(method, data, cfg, pathlib.Path(out_dir) / "run")
+        method = build_method(cfg, data)
+        fit(method, data, cfg, pathlib.Path(out_dir) / "run")
         torch.save({"queue": queue.state_dict(), "method": method.state_dict()},
                    pathlib.Path(out_dir) / f"rank{rank}.pt")
     finally:
         dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_ddp_gloo_gathers_keys_in_rank_order_and_keeps_ranks_equal(tmp_path):
     import torch.multiprocessing as mp
 
@@ -228,11 +235,11 @@ def test_ddp_gloo_gathers_keys_in_rank_order_and_keeps_ranks_equal(tmp_path):
         assert torch.equal(r1["method"][k], v), k
     # every step enqueued 2 ranks x 4 keys: 32 samples / (2 x 4) = 4 steps per epoch, 2 epochs
     assert int(r0["method"]["queue.ptr"]) == (2 * 4 * 4 * 2) % 20
-    assert [r["epoch"] for r in T.read_log(tmp_path / "run")] == [1, 2]
+    assert [r["epoch"] for r in read_log(tmp_path / "run")] == [1, 2]
 
 
 def test_override_keeps_quoted_strings():
     cfg = {"model": {}}
-    assert T.apply_override(cfg, "model.aug_method='1234'")["model"]["aug_method"] == "1234"
-    assert T.apply_override(cfg, "model.x=1e-3")["model"]["x"] == pytest.approx(1e-3)
-    assert T.apply_override(cfg, 'model.y="2e-3"')["model"]["y"] == "2e-3"
+    assert apply_override(cfg, "model.aug_method='1234'")["model"]["aug_method"] == "1234"
+    assert apply_override(cfg, "model.x=1e-3")["model"]["x"] == pytest.approx(1e-3)
+    assert apply_override(cfg, 'model.y="2e-3"')["model"]["y"] == "2e-3"

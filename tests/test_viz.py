@@ -171,17 +171,3 @@ def test_bad_shapes_raise_value_error(bad):
         viz.plot_skeleton(np.zeros((3, 5, 25, 1)), layout="kinect20")
     with pytest.raises(ValueError, match="outside"):
         viz.plot_skeleton(stick_figure("ntu25"), t=99)
-
-
-def test_demo_quick_writes_an_overview_and_a_summary(tmp_path, capsys):
-    from skelcl_lib import demo
-
-    assert demo.cli(["--quick", "--out", str(tmp_path), "--seed", "0"]) == 0
-    summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["dataset"] == "synthetic" and summary["views"] == [1, 2, 3]
-    n = summary["shape"][0]
-    for counts in summary["splits"].values():
-        assert counts["train"] + counts["test"] == n
-    assert sum(summary["per_class"]) == n
-    assert (tmp_path / "overview.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "split xsub" in capsys.readouterr().out

@@ -25,7 +25,7 @@ from torch import nn
 from skelcl_lib import augment as A
 from skelcl_lib.data import make_synthetic
 from skelcl_lib.env import seed_everything, smoke_mode
-from skelcl_lib.evaluate import knn_accuracy
+from skelcl_lib.evaluate.knn import knn_accuracy
 from skelcl_lib.methods.moco import info_nce, moco_logits
 
 SMOKE = smoke_mode()

@@ -227,7 +227,7 @@ probe = probe - probe[:, :, :, 1:2]                        # fixed clips, determ
 
 def run(alpha, steps=STEPS, batch=32, seed=0):
     torch.manual_seed(seed)
-    m = ASCAL(input_size=150, hidden_size=64, K=256, alpha=alpha, selected_frames=64,
+    m = ASCAL.build(input_size=150, hidden_size=64, K=256, alpha=alpha, selected_frames=64,
               skip_warmup_epoch=True).train()
     m.on_epoch_start(1)
     opt = torch.optim.SGD([p for p in m.parameters() if p.requires_grad], lr=0.05, momentum=0.9)

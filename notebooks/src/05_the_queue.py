@@ -18,10 +18,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from skelcl_lib import train as T
+from skelcl_lib.config import load_config
+from skelcl_lib.methods import build_method
+from skelcl_lib.train import fit
 from skelcl_lib.data import make_synthetic
 from skelcl_lib.env import seed_everything, smoke_mode
-from skelcl_lib.evaluate import extract_features, knn_accuracy
+from skelcl_lib.evaluate.features import extract_features
+from skelcl_lib.evaluate.knn import knn_accuracy
 from skelcl_lib.methods import ASCAL
 from skelcl_lib.methods.moco import KeyQueue
 
@@ -138,13 +141,13 @@ QUEUE_SIZES = (16, 256) if SMOKE else (16, 64, 256)
 
 
 def pretrain_small(K, epochs=EPOCHS, seed=0):
-    config = T.load_config("ascal_tiny", [f"seed={seed}", "model.hidden_size=64", f"model.K={K}",
+    config = load_config("ascal_tiny", [f"seed={seed}", "model.hidden_size=64", f"model.K={K}",
                                           "model.selected_frames=64", f"train.epochs={epochs}",
                                           "train.optimizer=sgd", "train.lr=0.05", "train.lr_milestones=[]",
                                           "train.device=cpu"])
     torch.manual_seed(seed)
-    method = T.build_method(config, train)
-    T.fit(method, train, config, run_dir=None)     # no run_dir: nothing written to disk
+    method = build_method(config, train)
+    fit(method, train, config, run_dir=None)     # no run_dir: nothing written to disk
     return method
 
 
@@ -223,7 +226,7 @@ K_STALE, B_STALE = 32 * (STALE_STEPS // 2), 32
 
 def staleness(alpha, steps=STALE_STEPS, seed=0):
     torch.manual_seed(seed)
-    m = ASCAL(input_size=150, hidden_size=64, K=K_STALE, alpha=alpha, selected_frames=64,
+    m = ASCAL.build(input_size=150, hidden_size=64, K=K_STALE, alpha=alpha, selected_frames=64,
               skip_warmup_epoch=True).train()
     m.on_epoch_start(1)
     opt = torch.optim.SGD([p for p in m.parameters() if p.requires_grad], lr=0.05, momentum=0.9)

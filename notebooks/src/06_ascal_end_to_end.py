@@ -12,9 +12,11 @@
 # 5. look at what the CAE features encode: action class, camera view, or the clip's mean pose,
 #    and say which three changes to the paper's recipe make kNN work on this dataset.
 #
-# Library parts: `skelcl_lib.train` (`load_config`, `pretrain`, `load_checkpoint`, `build_data`,
-# `read_log`), `skelcl_lib.evaluate` (`extract_features`, `linear_evaluation`, `knn_accuracy`,
-# `raw_features`, `supervised_from_scratch`, `results_table`) and `skelcl_lib.viz.plot_training_curve`.
+# Library parts: `skelcl_lib.config.load_config`, `skelcl_lib.pretrain.pretrain`, `skelcl_lib.rundir`
+# (`load_checkpoint`, `read_log`), `skelcl_lib.data.build.build_data`, `skelcl_lib.evaluate`
+# (`features.extract_features`, `protocols.linear_evaluation`, `knn.knn_accuracy`,
+# `features.raw_features`, `protocols.supervised_from_scratch`, `report.results_table`) and
+# `skelcl_lib.viz.plot_training_curve`.
 #
 # **Checkpoints.** We pretrain live, small and short, to see the loop work; then we load the
 # shipped checkpoint `ascal_synthetic_<split>` (the full `ascal_synthetic` recipe: 15 passes on
@@ -34,10 +36,16 @@ from IPython.display import Markdown, display
 
 from skelcl_lib.checkpoints import load_or_train
 from skelcl_lib.env import seed_everything, smoke_mode
-from skelcl_lib.evaluate import (extract_features, knn_accuracy, linear_evaluation, per_class_accuracy,
-                                 pose_statistics, raw_features, results_table, supervised_from_scratch)
-from skelcl_lib.train import (build_data, build_method, data_info, load_checkpoint, load_config, pretrain,
-                              read_log)
+from skelcl_lib.evaluate.features import extract_features, pose_statistics, raw_features
+from skelcl_lib.evaluate.knn import knn_accuracy
+from skelcl_lib.evaluate.metrics import per_class_accuracy
+from skelcl_lib.evaluate.protocols import linear_evaluation, supervised_from_scratch
+from skelcl_lib.evaluate.report import results_table
+from skelcl_lib.config import load_config
+from skelcl_lib.data.build import build_data, data_info
+from skelcl_lib.methods import build_method
+from skelcl_lib.pretrain import pretrain
+from skelcl_lib.rundir import load_checkpoint, read_log
 from skelcl_lib.viz import plot_training_curve
 
 SMOKE = smoke_mode()
@@ -221,7 +229,7 @@ check_knn_1(my_knn_1)
 # The same features, clips and protocols for the encoder pretrained with the full recipe. It reads
 # AimCLR's frame50 input (the valid frames resampled to 50), which the `ascal_synthetic` config
 # uses instead of the official first-150-frames crop: with zero padding the CAE averages over
-# the padded steps too, and the probe lost about 9 points (README, "Results").
+# the padded steps too, and the probe lost about 9 points (`docs/results/README.md`).
 
 # %%
 shipped, entry = load_or_train(f"ascal_synthetic_{cfg['data']['protocol']}",
@@ -306,7 +314,7 @@ plt.show()
 
 # %% [markdown]
 # **Read this honestly.** Which representation wins depends on the protocol and on how many
-# labelled clips the read-out gets. On the full split (README, shipped checkpoints, test set read
+# labelled clips the read-out gets. On the full split (`docs/results/README.md`, shipped checkpoints, test set read
 # once) the standardised logistic probe reads the CAEs at 90.9 % (xsub) and 93.7 % (xview)
 # against 73.2 % and 81.5 % for raw coordinates, and kNN-1 gives 79.1 / 83.5 against 65.5 / 66.0;
 # the paper's own linear protocol (SGD lr 1.0 on *unnormalised* CAEs) gives 89.9 on xsub
@@ -383,7 +391,7 @@ plt.show()
 # SGD with lr 0.01, and only a few hundred steps here) works near its linear range, and the mean
 # of its hidden states is then close to a linear function of the clip's **mean pose**, which
 # cannot tell "shake head" from "kick" when both performers mostly stand still. Two hand-made
-# features test that idea on the same clips (`evaluate.pose_statistics`): each clip's mean pose
+# features test that idea on the same clips (`evaluate.features.pose_statistics`): each clip's mean pose
 # (every joint averaged over time, centred on joint 1) and the mean pose plus every joint's
 # spread over time (how much it moves).
 

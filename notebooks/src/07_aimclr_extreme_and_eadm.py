@@ -28,17 +28,21 @@ from skelcl_lib.methods.aimclr import eadm, eadm_masks, simam_attention
 from skelcl_lib.models import STGCN
 from skelcl_lib.models.stgcn import spatial_partitions
 from skelcl_lib.skeleton import NTU25
-from skelcl_lib import train as T
+from skelcl_lib.config import load_config
+from skelcl_lib.data.build import build_data
+from skelcl_lib.methods import build_method
+from skelcl_lib.pretrain import quick_probe
+from skelcl_lib.train import fit
 
 SMOKE = smoke_mode()
 seed_everything(0)
 # The tiny config, on the small synthetic dataset outside smoke mode. build_data applies AimCLR's
 # "frame50" preprocessing: centred on joint 21, resampled to 50 frames, shoulders aligned.
-cfg = T.load_config("skeletonclr_tiny", [
+cfg = load_config("skeletonclr_tiny", [
     f"data.synthetic.size={'tiny' if SMOKE else 'small'}", "data.max_train=null", "data.max_test=null",
     f"train.epochs={1 if SMOKE else 4}", "train.batch_size=16", "model.queue_size=64",
     "train.progress=false", "train.device=cpu"])
-train, test = T.build_data(cfg)
+train, test = build_data(cfg)
 x_train, x_test = torch.from_numpy(train.x), torch.from_numpy(test.x)
 print("train", tuple(x_train.shape), "test", tuple(x_test.shape), "classes:", train.num_classes)
 
@@ -142,13 +146,13 @@ plt.show()
 
 # %%
 seed_everything(0)
-skclr = T.build_method(cfg, train)                  # SkeletonCLR(queue_size=64), official init
+skclr = build_method(cfg, train)                  # SkeletonCLR(queue_size=64), official init
 if SMOKE:
     train_fit = train.subset(np.arange(32))
 else:
     train_fit = train
-T.fit(skclr, train_fit, cfg)                         # run_dir=None: nothing written
-probe = T.quick_probe(skclr, train, test, cfg)
+fit(skclr, train_fit, cfg)                         # run_dir=None: nothing written
+probe = quick_probe(skclr, train, test, cfg)
 print(f"SkeletonCLR ({cfg['train']['epochs']} epochs): linear probe {probe['linear']:.3f}, kNN {probe['knn']}")
 
 # %% [markdown]

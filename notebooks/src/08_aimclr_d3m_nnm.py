@@ -22,8 +22,14 @@ import torch
 import torch.nn.functional as F
 
 from skelcl_lib import augment as A
-from skelcl_lib import evaluate as E
-from skelcl_lib import train as T
+from skelcl_lib.evaluate.features import extract_features
+from skelcl_lib.evaluate.metrics import ensemble
+from skelcl_lib.config import load_config
+from skelcl_lib.data.build import build_data
+from skelcl_lib.methods import build_method
+from skelcl_lib.pretrain import quick_probe
+from skelcl_lib.rundir import load_checkpoint, read_log
+from skelcl_lib.train import fit
 from skelcl_lib import viz
 from skelcl_lib.env import seed_everything, smoke_mode
 from skelcl_lib.methods.aimclr import d3m_loss, nnm_loss, nnm_mask
@@ -31,12 +37,12 @@ from skelcl_lib.methods.aimclr import d3m_loss, nnm_loss, nnm_mask
 SMOKE = smoke_mode()
 seed_everything(0)
 EPOCHS = 1 if SMOKE else 3
-cfg = T.load_config("aimclr_tiny", [
+cfg = load_config("aimclr_tiny", [
     f"data.synthetic.size={'tiny' if SMOKE else 'small'}", "data.max_train=null", "data.max_test=null",
     f"train.epochs={EPOCHS}", "train.batch_size=16", "model.queue_size=64",
     f"model.mining_epoch={EPOCHS - 1}",            # NNM in the last epoch, so every part runs
     "train.progress=false", "train.device=cpu"])
-train, test = T.build_data(cfg)                    # frame50 clips (N, 3, 50, 25, 2)
+train, test = build_data(cfg)                    # frame50 clips (N, 3, 50, 25, 2)
 train_fit = train.subset(np.arange(32)) if SMOKE else train
 print("train", train.x.shape, "test", test.x.shape, "fit on", len(train_fit), "clips")
 
@@ -53,17 +59,17 @@ print("train", train.x.shape, "test", test.x.shape, "fit on", len(train_fit), "c
 ckpt = pathlib.Path(os.environ.get("SKELCL_CHECKPOINTS", "../checkpoints")) / "aimclr_synthetic.pt"
 log = []
 if ckpt.exists() and not SMOKE:
-    aim, _ = T.load_checkpoint(ckpt)
+    aim, _ = load_checkpoint(ckpt)
     print("loaded", ckpt)
 else:
     seed_everything(0)
-    aim = T.build_method(cfg, train)
+    aim = build_method(cfg, train)
     run_dir = pathlib.Path(os.environ.get("SKELCL_CACHE", "/tmp")) / "nb08_aimclr"
-    T.fit(aim, train_fit, cfg, run_dir=run_dir)
-    log = T.read_log(run_dir)
+    fit(aim, train_fit, cfg, run_dir=run_dir)
+    log = read_log(run_dir)
     viz.plot_training_curve(log, keys=("loss", "loss_n", "loss_d3m"), title="AimCLR pretraining")
     plt.show()
-probe = T.quick_probe(aim, train, test, cfg)
+probe = quick_probe(aim, train, test, cfg)
 print(f"AimCLR: linear probe {probe['linear']:.3f}, kNN {probe['knn']}")
 
 # %% [markdown]
@@ -188,7 +194,7 @@ print(f"InfoNCE {F.cross_entropy(l_n, torch.zeros(len(l_n), dtype=torch.long)):.
 # %%
 def stream_logits(method):
     ext = method.feature_extractor()
-    f_tr, f_te = E.extract_features(ext, train), E.extract_features(ext, test)
+    f_tr, f_te = extract_features(ext, train), extract_features(ext, test)
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
     sc = StandardScaler().fit(f_tr)
@@ -199,15 +205,15 @@ def stream_logits(method):
 logits = {"joint": stream_logits(aim)}
 for stream in ("motion", "bone"):
     seed_everything(0)
-    c = T.load_config("aimclr_tiny", [f"{k}={v}" for k, v in {
+    c = load_config("aimclr_tiny", [f"{k}={v}" for k, v in {
         "model.stream": stream, "model.queue_size": 64, "train.batch_size": 16,
         "train.epochs": 1, "model.mining_epoch": 10,
         "train.progress": "false", "train.device": "cpu"}.items()])
-    m = T.build_method(c, train)
-    T.fit(m, train_fit, c)
+    m = build_method(c, train)
+    fit(m, train_fit, c)
     logits[stream] = stream_logits(m)
 acc = {s: float((lg.argmax(1) == test.y).mean()) for s, lg in logits.items()}
-fused = E.ensemble(logits)                         # 0.6 joint + 0.6 bone + 0.4 motion
+fused = ensemble(logits)                         # 0.6 joint + 0.6 bone + 0.4 motion
 acc["3-stream"] = float((fused.argmax(1) == test.y).mean())
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.bar(list(acc), [100 * v for v in acc.values()], color=["tab:blue", "tab:orange", "tab:green", "tab:red"])
@@ -301,7 +307,7 @@ check_ensemble(fuse)
 #   stale keys of the same clip.
 # - A full AimCLR run is the normal InfoNCE + D3M for half the epochs, then NNM + D3M.
 # - Three streams, three separate models, fused on logits with 0.6 / 0.6 / 0.4.
-# - Measured results on the synthetic dataset and N-UCLA are in the README (commands included).
+# - Measured results on the synthetic dataset and N-UCLA are in `docs/results/README.md` (commands included).
 #
 # ## References
 #

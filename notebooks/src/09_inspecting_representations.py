@@ -13,8 +13,8 @@
 #    validation-selected one.
 #
 # Library parts: `skelcl_lib.checkpoints` (`load_or_train`, `read_manifest`),
-# `skelcl_lib.evaluate` (`extract_features`, `raw_features`, `linear_evaluation`, `knn_accuracy`,
-# `semi_supervised`, `finetune`, `per_class_accuracy`, `results_table`) and the explorers in
+# `skelcl_lib.evaluate` (`features`, `knn`, `protocols`: `linear_evaluation`, `semi_supervised`,
+# `finetune`; `metrics.per_class_accuracy`, `report.results_table`) and the explorers in
 # `skelcl_lib.widgets` (`tsne_explorer`, `knn_explorer`).
 #
 # **Where the encoders come from.** `skelcl_lib/pretrained/` holds small frozen encoders trained with
@@ -31,9 +31,12 @@ from IPython.display import Markdown, display
 
 from skelcl_lib.checkpoints import load_or_train, read_manifest
 from skelcl_lib.env import seed_everything, smoke_mode
-from skelcl_lib.evaluate import (extract_features, finetune, knn_accuracy, knn_predict, linear_evaluation,
-                                 per_class_accuracy, raw_features, results_table, semi_supervised)
-from skelcl_lib.train import build_data
+from skelcl_lib.evaluate.features import extract_features, raw_features
+from skelcl_lib.evaluate.knn import knn_accuracy, knn_predict
+from skelcl_lib.evaluate.metrics import per_class_accuracy
+from skelcl_lib.evaluate.protocols import finetune, linear_evaluation, semi_supervised
+from skelcl_lib.evaluate.report import results_table
+from skelcl_lib.data.build import build_data
 from skelcl_lib.widgets import checkpoint_features, knn_explorer, tsne_explorer
 
 SMOKE = smoke_mode()

@@ -21,7 +21,7 @@
 # training commands are shown, and run only in the Colab cell of section 8 when a GPU is there.
 #
 # Library parts: `skelcl_lib.data` (`ntu`, `pku`, `nucla`, `formats`, `frame50`),
-# `skelcl_lib.train` (`load_config`, `skelcl pretrain`), `skelcl_lib.evaluate` (`skelcl evaluate`,
+# `skelcl_lib.config` (`load_config`), `skelcl_lib.pretrain` (`skelcl pretrain`), `skelcl_lib.evaluate` (`skelcl evaluate`,
 # `ensemble`). References: METHODS.md §2, §4.4, §6.6–6.8, §7–9 and FORMATS.md §3–4 (in
 # `../shared/docs`), and `docs/results/readers.md`.
 
@@ -617,14 +617,15 @@ else:
 # thumbs = the hand). Then the shipped AS-CAL encoder reads N-UCLA clips it never saw in
 # pretraining, and a linear probe and kNN are fitted on N-UCLA's training views as usual.
 # `skelcl benchmark --data nucla PATH --transfer-from synthetic xsub` does this for every method
-# (table in the README).
+# (table in `docs/results/README.md`).
 
 # %%
 if nucla_dir.is_dir():
     from skelcl_lib.benchmark import transfer_data
     from skelcl_lib.checkpoints import load_pretrained
     from skelcl_lib.data import convert_layout
-    from skelcl_lib.evaluate import extract_features, knn_accuracy, linear_probe, raw_features
+    from skelcl_lib.evaluate.features import extract_features, linear_probe, raw_features
+    from skelcl_lib.evaluate.knn import knn_accuracy
 
     one = n_te.subset([0])
     up = convert_layout(one, "ntu25", bodies=2)
@@ -659,7 +660,7 @@ if nucla_dir.is_dir():
 # 45.0 / 52.8 for raw coordinates. AS-CAL pretrained on N-UCLA itself gets 74.6 / 65.1 with the
 # frame50 input and the paper's settings (`ascal_nucla_frame50`), 84.1 / 78.0 with the shipped
 # encoder's options added (motion stream, body-size normalisation, AdamW), and only 48.7 / 45.3
-# with the official 60-frame, zero-padded input (README, "N-UCLA: the input, transfer ..."; those
+# with the official 60-frame, zero-padded input (`docs/results/README.md`, "N-UCLA: the input, transfer ..."; those
 # numbers come from `skelcl benchmark` and `skelcl evaluate`, whose data path differs slightly
 # from this cell's `load_nucla`, so the raw kNN above can differ by a few tenths). So an encoder
 # that never saw an N-UCLA clip, pretrained on 1,800 procedural clips, is within a few points of
@@ -673,7 +674,8 @@ if nucla_dir.is_dir():
 # and the `paper` family holds the official hyperparameters, one file per benchmark and stream.
 
 # %%
-from skelcl_lib.train import CONFIG_DIR, build_method, load_config
+from skelcl_lib.config import CONFIG_DIR, load_config
+from skelcl_lib.methods import build_method
 
 all_configs = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
 groups = {}
@@ -782,7 +784,8 @@ for cfg, frames in ((cfg_ascal, 300), (cfg_aim, 50)):   # AS-CAL reads 300-frame
 # §4.6 (AS-CAL) and §6.7 (AimCLR):
 
 # %%
-from skelcl_lib.evaluate import FUSION_WEIGHTS, LINEAR_PROTOCOLS, ensemble
+from skelcl_lib.evaluate.metrics import ensemble, FUSION_WEIGHTS
+from skelcl_lib.evaluate.protocols import LINEAR_PROTOCOLS
 
 LINEAR_OFFICIAL = {  # (AS-CAL §4.6, AimCLR §6.7)
     "epochs": (90, 100), "batch_size": (32, 128), "lr": (1.0, 3.0), "momentum": (0.9, 0.9),
@@ -920,7 +923,7 @@ check_fusion(my_weights, my_target)
 # %% [markdown]
 # The whole recipe for one benchmark, as commands. `skelcl evaluate --out` writes each stream's
 # test logits next to its results (`results/NAME.linear.logits.npz`), and
-# `skelcl_lib.evaluate.ensemble` adds them with `FUSION_WEIGHTS`:
+# `skelcl_lib.evaluate.metrics.ensemble` adds them with `FUSION_WEIGHTS`:
 
 # %%
 BENCH_3S = "ntu60_xsub"

@@ -5,7 +5,7 @@ Every reader returns arrays in the layout (N, C=3, T, V, M) float32 (or one samp
 """
 
 from .._lazy import lazy_getattr
-from .dataset import SkeletonData, SkeletonDataset  # noqa: F401
+from .dataset import SkeletonData  # noqa: F401
 
 _LAZY = {
     "make_synthetic": ("synthetic", "make_synthetic"),
@@ -26,4 +26,4 @@ _LAZY = {
 __getattr__ = lazy_getattr(__name__, _LAZY)
 
 
-__all__ = ["SkeletonData", "SkeletonDataset", *_LAZY]
+__all__ = ["SkeletonData", *_LAZY]

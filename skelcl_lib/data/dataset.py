@@ -1,4 +1,4 @@
-"""The in-memory dataset object every reader returns, and a torch ``Dataset`` over it."""
+"""The in-memory dataset object every reader returns."""
 
 from __future__ import annotations
 
@@ -177,19 +177,3 @@ class SkeletonData:
             lines.append(f"  split {k}: train {int(mask.sum())} / test {int((~mask).sum())}")
         return "\n".join(lines)
 
-
-class SkeletonDataset:
-    """A torch-style dataset over ``SkeletonData`` (or arrays): item -> (x float32 tensor, y int)."""
-
-    def __init__(self, data: SkeletonData | np.ndarray, labels: np.ndarray | None = None):
-        if isinstance(data, SkeletonData):
-            self.x, self.y = data.x, data.y
-        else:
-            self.x, self.y = data, np.asarray(labels, dtype=np.int64)
-
-    def __len__(self) -> int:
-        return len(self.y)
-
-    def __getitem__(self, i):
-        import torch
-        return torch.from_numpy(np.asarray(self.x[i], dtype=np.float32)), int(self.y[i])

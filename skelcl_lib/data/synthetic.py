@@ -63,8 +63,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.signal import lfilter
 
+from ..env import cache_dir
 from ..skeleton import NTU25
 from .dataset import SkeletonData
+from .formats import save_stgcn
 
 GENERATOR_VERSION = 2   # part of the cache key, together with this file's source
 FPS = 30.0
@@ -876,7 +878,6 @@ def _performance_draws(seed, subject, label, rep, V, M, T) -> dict:
 def _cache_path(params: dict):
     """Keyed by every parameter and by this file's source, so an edited generator never
     reads an old cache."""
-    from ..env import cache_dir
     src = pathlib.Path(__file__).read_bytes()
     key = hashlib.sha1(json.dumps(params, sort_keys=True).encode() + src).hexdigest()[:16]
     return cache_dir() / f"synthetic_{key}.npz"
@@ -914,8 +915,6 @@ def cli(argv: list[str]) -> int:
     ap.add_argument("--repetitions", type=int, default=None)
     ap.add_argument("--size", default="full", choices=sorted(SIZES))
     args = ap.parse_args(argv)
-    from .formats import save_stgcn
-
     t0 = time.perf_counter()
     data = make_synthetic(args.seed, args.subjects, args.repetitions, size=args.size)
     print(data.summary())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..skeleton import NTU25
 from . import verdict
 
 
@@ -46,8 +47,6 @@ def check_frame_vector_size(answer) -> bool:
 
 def check_center_joint(answer) -> bool:
     """0-based index of NTU-25's centre joint (spine at the shoulders, 'joint 21' in 1-based terms)."""
-    from ..skeleton import NTU25
-
     try:
         v = int(answer)
     except (TypeError, ValueError):

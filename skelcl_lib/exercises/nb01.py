@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import verdict
+from ..data.synthetic import CAMERA_AZIMUTH_DEG, FACED_CAMERA
 from ..skeleton import bone_lengths, get_layout
+from . import verdict
 
 
 def _call(fn, *args):
@@ -68,8 +69,6 @@ def _replication(names) -> np.ndarray:
 
 def _expected_turn(data) -> np.ndarray:
     """How far (degrees) each synthetic performer is turned from facing the camera: 0, 45 or 90."""
-    from ..data.synthetic import CAMERA_AZIMUTH_DEG, FACED_CAMERA
-
     rep = _replication(data.names)
     return np.array([abs(CAMERA_AZIMUTH_DEG[v] - CAMERA_AZIMUTH_DEG[FACED_CAMERA[r % 2]])
                      for v, r in zip(data.view, rep)], dtype=float)

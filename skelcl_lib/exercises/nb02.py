@@ -7,9 +7,9 @@ import math
 import numpy as np
 import torch
 
-from . import verdict
 from .. import augment as A
 from ..skeleton import NTU25, bone_lengths
+from . import verdict
 
 
 def check_rotation_matrix(rotation_matrix) -> bool:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import math
 
+import torch
+
+from ..methods.moco import info_nce
 from . import verdict
 
 
 def _reference_loss(q, k, queue, tau):
-    from ..methods.moco import info_nce
     return info_nce(q, k, queue, tau)
 
 
 def check_info_nce(fn) -> bool:
     """``fn(q, k, queue, tau) -> scalar tensor``: InfoNCE averaged over the batch."""
-    import torch
-
     if not callable(fn):
         return verdict(False, hint=f"Pass your function itself (no parentheses); got {type(fn).__name__}.")
     g = torch.Generator().manual_seed(7)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 
+import torch
+from torch import nn
+
 from . import verdict
 
 
 def check_cae(fn) -> bool:
     """``fn(h) -> (N, D)``: the CAE from top-layer hidden states ``h: (N, T, D)`` (padded steps count)."""
-    import torch
-
     if not callable(fn):
         return verdict(False, hint=f"Pass your function itself; got {type(fn).__name__}.")
     h = torch.randn(3, 7, 5, generator=torch.Generator().manual_seed(1))
@@ -34,9 +35,6 @@ def check_cae(fn) -> bool:
 
 def check_momentum_update(fn) -> bool:
     """``fn(key, query, m)``: in place θ_k ← m·θ_k + (1 − m)·θ_q for two modules of the same architecture."""
-    import torch
-    from torch import nn
-
     if not callable(fn):
         return verdict(False, hint=f"Pass your function itself; got {type(fn).__name__}.")
     torch.manual_seed(3)

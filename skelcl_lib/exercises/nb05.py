@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import torch
+
 from . import verdict
 
 
 def check_enqueue(fn) -> bool:
     """``fn(queue (K, D), ptr int, keys (B, D)) -> new ptr``: writes rows (ptr … ptr + B − 1) mod K in place."""
-    import torch
-
     if not callable(fn):
         return verdict(False, hint=f"Pass your function itself; got {type(fn).__name__}.")
     queue = torch.zeros(5, 2)

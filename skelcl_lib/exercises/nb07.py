@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import verdict
 from ..methods.aimclr import eadm_masks, simam_attention
 from ..skeleton import get_layout
+from . import verdict
 
 
 def _call(fn, *args):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import verdict
 from ..methods.aimclr import d3m_loss, nnm_mask
+from . import verdict
 
 
 def _logits(seed: int, n: int = 6, k: int = 50):

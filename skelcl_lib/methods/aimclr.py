@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from .. import augment
-from ..train import register_method
-from .skeletonclr import SkeletonCLR, method_builder
+from .moco import info_nce_from_logits, positive_accuracy
+from .skeletonclr import SkeletonCLR
 
 # --------------------------------------------------------------------------------------------
 # EADM: Energy-based Attention-guided Drop Module (§6.2)
@@ -126,7 +126,7 @@ def nnm_loss(logits_normal: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 class AimCLR(SkeletonCLR):
-    """AimCLR = SkeletonCLR + extreme view with EADM + D3M + NNM (METHODS.md §6).
+    """AimCLR = SkeletonCLR + extreme view with EADM + D3M + NNM (docs/methods.md).
 
     Per step: q from a normal view, (z_e, z_ed) from one backbone pass on the extreme view (the
     map before / after :func:`eadm`, through the same head), k from the momentum encoder on the
@@ -134,22 +134,35 @@ class AimCLR(SkeletonCLR):
     :func:`nnm_loss` with :func:`nnm_mask` over (q, z_e, z_ed). Only q's InfoNCE sees hard labels;
     the extreme views learn from D3M alone.
 
-    Options beyond SkeletonCLR: ``mining_epoch`` (150), ``topk`` (1), ``keep_prob`` (0.7, EADM),
-    ``aug_method`` ("12345", the extreme ops), ``eadm_first_release_bug`` (False: the fixed EADM),
-    ``blur_normalize`` and ``rotate_symmetric`` (False: the official extreme augmentations).
+    Parts beyond SkeletonCLR's: ``augment_extreme`` (the extreme view's transform); options
+    ``mining_epoch`` (150), ``topk`` (1), ``keep_prob`` (0.7, EADM) and
+    ``eadm_first_release_bug`` (False: the fixed EADM). :meth:`build` also takes ``aug_method``
+    ("12345", the extreme ops), ``blur_normalize`` and ``rotate_symmetric`` (False: the official
+    extreme augmentations) and every option of :meth:`SkeletonCLR.parts`.
     """
 
-    def __init__(self, layout="ntu25", stream: str = "joint", mining_epoch: int = 150,
-                 topk: int = 1, keep_prob: float = 0.7, aug_method: str = "12345",
-                 eadm_first_release_bug: bool = False, blur_normalize: bool = False,
-                 rotate_symmetric: bool = False, **kwargs):
-        super().__init__(layout=layout, stream=stream, **kwargs)
+    def __init__(self, encoder_q, encoder_k, queue, augment_normal, augment_extreme, stream: str = "joint",
+                 momentum: float = 0.999, temperature: float = 0.07, key_encoder_train_mode: bool = True,
+                 mining_epoch: int = 150, topk: int = 1, keep_prob: float = 0.7,
+                 eadm_first_release_bug: bool = False):
+        super().__init__(encoder_q, encoder_k, queue, augment_normal, stream, momentum, temperature,
+                         key_encoder_train_mode)
         self.mining_epoch, self.topk, self.keep_prob = int(mining_epoch), int(topk), float(keep_prob)
         self.eadm_first_release_bug = eadm_first_release_bug
-        self.augment_extreme = augment.aimclr_extreme(
-            kwargs.get("shear_amplitude", 0.5), kwargs.get("temporal_padding_ratio", 6),
-            aug_method, self.layout, blur_normalize, rotate_symmetric)
+        self.augment_extreme = augment_extreme
         self.mining = False
+
+    @classmethod
+    def build(cls, mining_epoch: int = 150, topk: int = 1, keep_prob: float = 0.7, aug_method: str = "12345",
+              eadm_first_release_bug: bool = False, blur_normalize: bool = False,
+              rotate_symmetric: bool = False, **options) -> "AimCLR":
+        """AimCLR from the official options (a config's ``model`` keys)."""
+        parts = SkeletonCLR.parts(**options)
+        extreme = augment.aimclr_extreme(options.get("shear_amplitude", 0.5), options.get("temporal_padding_ratio", 6),
+                                         aug_method, parts["encoder_q"].backbone.layout, blur_normalize,
+                                         rotate_symmetric)
+        return cls(**parts, augment_extreme=extreme, mining_epoch=mining_epoch, topk=topk, keep_prob=keep_prob,
+                   eadm_first_release_bug=eadm_first_release_bug)
 
     def on_epoch_start(self, epoch: int) -> None:
         """Epochs are 1-based; nearest-neighbour mining is on while epoch > mining_epoch."""
@@ -181,13 +194,11 @@ class AimCLR(SkeletonCLR):
         if self.mining:
             loss_n = nnm_loss(l_n, nnm_mask(l_n, l_e, l_ed, topk=self.topk))
         else:
-            loss_n = F.cross_entropy(l_n, torch.zeros(len(l_n), dtype=torch.long, device=l_n.device))
+            loss_n = info_nce_from_logits(l_n)
         loss_d3m = d3m_loss(l_n, l_e, l_ed)
         loss = loss_n + loss_d3m
         self.queue.enqueue(k)
         logs = {"loss": loss.detach(), "loss_n": loss_n.detach(), "loss_d3m": loss_d3m.detach(),
-                "acc": (l_n.argmax(1) == 0).float().mean(), "mining": float(self.mining)}
+                "acc": positive_accuracy(l_n), "mining": float(self.mining)}
         return loss, logs
 
-
-register_method("aimclr")(method_builder(AimCLR))

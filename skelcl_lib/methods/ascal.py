@@ -21,8 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..augment import STREAMS, Center, ascal_view, to_stream
 from ..models.lstm import LSTMEncoder
-from ..train import register_method
 from .moco import KeyQueue, info_nce, make_key_encoder, momentum_update
 
 
@@ -35,7 +35,6 @@ class CenteredCrop(nn.Module):
 
     def __init__(self, frames: int, joint: int = 1):
         super().__init__()
-        from ..augment import Center
         self.frames, self.joint = int(frames), int(joint)
         self.center = Center(self.joint)                # a deterministic transform, no weights
 
@@ -55,7 +54,6 @@ class StreamInput(nn.Module):
 
     def __init__(self, streams=("joint",), layout: str = "ntu25", motion_scale: float = 10.0):
         super().__init__()
-        from ..augment import STREAMS
         streams = (streams,) if isinstance(streams, str) else tuple(streams)
         bad = [s for s in streams if s not in STREAMS]
         if not streams or bad or len(set(streams)) != len(streams):
@@ -67,7 +65,6 @@ class StreamInput(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.streams == ("joint",):
             return x
-        from ..augment import to_stream
         parts = [to_stream(x, s, self.layout) * (self.motion_scale if s == "motion" else 1.0)
                  for s in self.streams]
         return torch.cat(parts, dim=1)
@@ -94,7 +91,6 @@ def ascal_augmentation(strategy="subtract_randomFlip_shear", joint: int = 1, **o
     ``options``: ``blur_normalize``, ``rotate_symmetric``, ``shear_amplitude`` (see ``augment.ascal_view``)."""
     if callable(strategy):
         return strategy
-    from ..augment import ascal_view
     return ascal_view(strategy, joint=joint, **options)
 
 
@@ -116,55 +112,77 @@ def make_ascal_head(kind: str | None, in_dim: int, out_dim: int = 512) -> nn.Mod
 
 
 class ASCAL(nn.Module):
-    """AS-CAL with the paper's symbols: K (queue size), alpha (momentum α), tau (temperature τ).
+    """AS-CAL from built parts, with the paper's symbols alpha (momentum α) and tau (temperature τ).
 
-    input_size: C·V·M of a frame (150 for NTU-25 with two bodies).
-    selected_frames: T, the first-T crop (150 NTU, 60 N-UCLA/UWA3D, 40 SBU).
-    center_joint: the ``subtract`` joint of the evaluation input (1 for every dataset).
-    l2_normalize: L2-normalise q, k (and hence the queue), MoCo-style; off in the official code.
-    skip_warmup_epoch: train from epoch 1 instead of the official forward-only first epoch.
-    augmentation: the query view's strategy string (default centre → reverse → shear) or a
-    callable ``t(x, generator=g)``; key_augmentation: the key view's (None: the same, as released).
-    blur_normalize, rotate_symmetric: the named fixes of METHODS.md §9 for those transforms.
-    shear_amplitude: the bound of ``shear``'s coefficients, U(-a, a) (official 1.0; not an
-    official option).
-    head: the official optional projection head (``--head``, off by default, METHODS.md §4.2):
-    None, "linear" (Linear(H, 512)) or "mlp" (Linear(H, H) → ReLU → Linear(H, 512)), weights
-    N(0, 0.01); the loss acts on its output, evaluation still uses the CAE (the head is dropped).
-    streams: what the LSTM reads per frame (``StreamInput``): ("joint",) as in the paper, or e.g.
-    ("joint", "motion"), each stream derived from the augmented view; input_size is then the
-    per-stream size C·V·M and the LSTM gets S times as many inputs. Not an official option.
-    layout: the joint layout (for the bone stream). motion_scale: the motion stream's factor.
+    ``encoder_q``: the query LSTM f_q (the key encoder f_k starts as its exact copy);
+    ``queue``: the :class:`KeyQueue` of K past keys; ``view_q`` / ``view_k``: the transforms
+    ``t(x, generator=None)`` of the two views; ``streams``: what the LSTM reads per frame
+    (:class:`StreamInput`); ``crop``: the first-T crop centred on a joint (:class:`CenteredCrop`),
+    whose T also crops every training clip; ``head_q``: the optional projection head (None in
+    the paper). ``l2_normalize``: MoCo-style L2 normalisation of q and k (off in the official
+    code); ``skip_warmup_epoch``: train from epoch 1 instead of the official forward-only first
+    epoch. :meth:`build` makes the parts from the official options.
     """
 
-    def __init__(self, input_size: int, hidden_size: int = 256, num_layers: int = 1,
-                 K: int = 16384, alpha: float = 0.999, tau: float = 0.06,
-                 selected_frames: int = 150, center_joint: int = 1,
-                 l2_normalize: bool = False, skip_warmup_epoch: bool = False,
-                 augmentation="subtract_randomFlip_shear", key_augmentation=None,
-                 blur_normalize: bool = False, rotate_symmetric: bool = False,
-                 pooling: str = "mean", head: str | None = None, head_dim: int = 512,
-                 shear_amplitude: float = 1.0, streams=("joint",), layout: str = "ntu25",
-                 motion_scale: float = 10.0):
+    def __init__(self, encoder_q: LSTMEncoder, queue: KeyQueue, view_q: Callable, view_k: Callable,
+                 streams: StreamInput, crop: CenteredCrop, head_q: nn.Module | None = None,
+                 alpha: float = 0.999, tau: float = 0.06, l2_normalize: bool = False,
+                 skip_warmup_epoch: bool = False):
         super().__init__()
-        self.streams = StreamInput(streams, layout, motion_scale)
-        input_size = int(input_size) * len(self.streams.streams)
+        self.streams = streams
         self.alpha, self.tau = float(alpha), float(tau)
-        self.selected_frames = int(selected_frames)
+        self.selected_frames = crop.frames
         self.l2_normalize, self.skip_warmup_epoch = bool(l2_normalize), bool(skip_warmup_epoch)
-        self.encoder_q = LSTMEncoder(input_size, hidden_size, num_layers, pooling=pooling)
-        self.encoder_k = make_key_encoder(self.encoder_q).eval()    # exact copy, no gradient
-        self.head_q = make_ascal_head(head, self.encoder_q.out_dim, head_dim)
-        self.head_k = None if self.head_q is None else make_key_encoder(self.head_q)
-        out_dim = self.encoder_q.out_dim if self.head_q is None else head_dim
-        self.queue = KeyQueue(K, out_dim, init="uniform")
+        self.encoder_q = encoder_q
+        self.encoder_k = make_key_encoder(encoder_q).eval()          # exact copy, no gradient
+        self.head_q = head_q
+        self.head_k = None if head_q is None else make_key_encoder(head_q)
+        self.queue = queue
+        self.view_q, self.view_k = view_q, view_k
+        self.eval_preprocess = nn.Sequential(crop, streams)
+        self.forward_only = False                       # True during the warm-up epoch
+
+    @classmethod
+    def build(cls, input_size: int, hidden_size: int = 256, num_layers: int = 1,
+              K: int = 16384, alpha: float = 0.999, tau: float = 0.06,
+              selected_frames: int = 150, center_joint: int = 1,
+              l2_normalize: bool = False, skip_warmup_epoch: bool = False,
+              augmentation="subtract_randomFlip_shear", key_augmentation=None,
+              blur_normalize: bool = False, rotate_symmetric: bool = False,
+              pooling: str = "mean", head: str | None = None, head_dim: int = 512,
+              shear_amplitude: float = 1.0, streams=("joint",), layout: str = "ntu25",
+              motion_scale: float = 10.0) -> "ASCAL":
+        """AS-CAL from the options of the official code (the keys of a config's ``model`` section).
+
+        input_size: C·V·M of a frame (150 for NTU-25 with two bodies).
+        selected_frames: T, the first-T crop (150 NTU, 60 N-UCLA/UWA3D, 40 SBU).
+        center_joint: the ``subtract`` joint of the evaluation input (1 for every dataset).
+        l2_normalize: L2-normalise q, k (and hence the queue), MoCo-style; off in the official code.
+        skip_warmup_epoch: train from epoch 1 instead of the official forward-only first epoch.
+        augmentation: the query view's strategy string (default centre → reverse → shear) or a
+        callable ``t(x, generator=g)``; key_augmentation: the key view's (None: the same, as released).
+        blur_normalize, rotate_symmetric: the named fixes of docs/methods.md for those transforms.
+        shear_amplitude: the bound of ``shear``'s coefficients, U(-a, a) (official 1.0; not an
+        official option).
+        head: the official optional projection head (``--head``, off by default, docs/methods.md):
+        None, "linear" (Linear(H, 512)) or "mlp" (Linear(H, H) → ReLU → Linear(H, 512)), weights
+        N(0, 0.01); the loss acts on its output, evaluation still uses the CAE (the head is dropped).
+        streams: what the LSTM reads per frame (``StreamInput``): ("joint",) as in the paper, or e.g.
+        ("joint", "motion"), each stream derived from the augmented view; input_size is then the
+        per-stream size C·V·M and the LSTM gets S times as many inputs. Not an official option.
+        layout: the joint layout (for the bone stream). motion_scale: the motion stream's factor.
+        """
+        stream_input = StreamInput(streams, layout, motion_scale)
+        encoder_q = LSTMEncoder(int(input_size) * len(stream_input.streams), hidden_size, num_layers,
+                                pooling=pooling)
+        head_q = make_ascal_head(head, encoder_q.out_dim, head_dim)
+        queue = KeyQueue(K, encoder_q.out_dim if head_q is None else head_dim, init="uniform")
         opts = dict(joint=center_joint, blur_normalize=blur_normalize, rotate_symmetric=rotate_symmetric,
                     shear_amplitude=shear_amplitude)
-        self.view_q = ascal_augmentation(augmentation, **opts)
-        self.view_k = ascal_augmentation(augmentation if key_augmentation is None else key_augmentation, **opts)
-        self.eval_preprocess = nn.Sequential(CenteredCrop(selected_frames, center_joint), self.streams)
-        self.generator: torch.Generator | None = None   # None: the global RNG (seeded by the loop)
-        self.forward_only = False                       # True during the warm-up epoch
+        view_q = ascal_augmentation(augmentation, **opts)
+        view_k = ascal_augmentation(augmentation if key_augmentation is None else key_augmentation, **opts)
+        return cls(encoder_q, queue, view_q, view_k, stream_input, CenteredCrop(selected_frames, center_joint),
+                   head_q, alpha, tau, l2_normalize, skip_warmup_epoch)
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -179,8 +197,8 @@ class ASCAL(nn.Module):
     def training_step(self, batch):
         """batch = (x, y), x: (N, 3, T, V, M) raw joints -> (loss or None, logs). y is unused."""
         x = batch[0][:, :, : self.selected_frames]
-        x_q = self.streams(self.view_q(x, generator=self.generator))  # query view x̃
-        x_k = self.streams(self.view_k(x, generator=self.generator))  # key view x̄, an independent draw
+        x_q = self.streams(self.view_q(x))              # query view x̃
+        x_k = self.streams(self.view_k(x))              # key view x̄, an independent draw
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.forward_only):
             q = self.encoder_q(x_q)                     # CAE, (N, D)
             with torch.no_grad():
@@ -211,9 +229,8 @@ class ASCAL(nn.Module):
         return FeatureExtractor(self.eval_preprocess, self.encoder_q)
 
 
-@register_method("ascal")
 def build_ascal(config: dict, info: dict) -> ASCAL:
-    """ASCAL from ``config["model"]`` (its keyword arguments) and the data info of ``train.data_info``.
+    """ASCAL from ``config["model"]`` (its keyword arguments) and the data info (``data.build.data_info``).
 
     ``K: auto`` sizes the queue to the dataset: min(16384, N_train // 2) (500 ≈ half of N-UCLA's
     training set in the official configs, 16384 ≈ 40% of NTU-60 xsub).
@@ -223,4 +240,4 @@ def build_ascal(config: dict, info: dict) -> ASCAL:
     if K == "auto":
         K = max(1, min(16384, info["num_train"] // 2))
     kw.setdefault("layout", info.get("layout", "ntu25"))
-    return ASCAL(input_size=info["channels"] * info["joints"] * info["bodies"], K=int(K), **kw)
+    return ASCAL.build(input_size=info["channels"] * info["joints"] * info["bodies"], K=int(K), **kw)

@@ -3,8 +3,8 @@
 - :class:`KeyQueue`: the dictionary of past keys, a ring buffer registered as buffers so the
   keys and the pointer travel with the state dict (and so with every checkpoint);
 - :func:`momentum_update`: θ_k ← m·θ_k + (1 − m)·θ_q;
-- :func:`moco_logits` / :func:`info_nce`: [q·k₊, q·Q] / τ and the cross-entropy with the
-  positive at index 0;
+- :func:`moco_logits` / :func:`info_nce` / :func:`info_nce_from_logits`: [q·k₊, q·Q] / τ and the
+  cross-entropy with the positive at index 0;
 - :func:`concat_all_gather`: keys of every process, in rank order, when torch.distributed runs
   (the fix for the DataParallel queue bug, METHODS.md §8.6).
 
@@ -76,9 +76,18 @@ def info_nce(q: torch.Tensor, k: torch.Tensor, queue: torch.Tensor, temperature:
     Computed as the cross-entropy of :func:`moco_logits` with target 0 (in float32 for AMP).
     ``k`` and ``queue`` are detached here: keys never carry gradient in MoCo.
     """
-    logits = moco_logits(q, k.detach(), queue.detach(), temperature).float()
+    return info_nce_from_logits(moco_logits(q, k.detach(), queue.detach(), temperature), reduction)
+
+
+def info_nce_from_logits(logits: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    """InfoNCE of logits (N, 1 + K) from :func:`moco_logits`: the cross-entropy with target 0."""
     target = torch.zeros(len(logits), dtype=torch.long, device=logits.device)
-    return F.cross_entropy(logits, target, reduction=reduction)
+    return F.cross_entropy(logits.float(), target, reduction=reduction)
+
+
+def positive_accuracy(logits: torch.Tensor) -> torch.Tensor:
+    """The fraction of queries whose positive (column 0) has the largest logit (a training log)."""
+    return (logits.argmax(1) == 0).float().mean()
 
 
 class KeyQueue(nn.Module):

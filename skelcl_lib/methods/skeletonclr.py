@@ -7,8 +7,6 @@ AimCLR (``aimclr.py``) extends this module with the extreme view, EADM, D3M and 
 
 from __future__ import annotations
 
-import copy
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -17,8 +15,7 @@ from .. import augment
 from ..models.heads import projection_mlp
 from ..models.stgcn import STGCN, official_weights_init
 from ..skeleton import get_layout
-from ..train import register_method
-from .moco import KeyQueue, moco_logits, momentum_update
+from .moco import KeyQueue, info_nce_from_logits, make_key_encoder, moco_logits, momentum_update, positive_accuracy
 
 
 class EncoderWithHead(nn.Module):
@@ -50,51 +47,72 @@ class StreamFeatures(nn.Module):
         return self.backbone(augment.to_stream(x, self.stream, self.backbone.layout))
 
 
-class SkeletonCLR(nn.Module):
-    """MoCo v2-style contrastive learning on ST-GCN (METHODS.md §6.1, normal views only).
+def stgcn_encoder(layout, in_channels: int = 3, hidden_channels: int = 16, hidden_dim: int = 256,
+                  feature_dim: int = 128, mlp: bool = True, dropout: float = 0.5,
+                  geodesic_partitions: bool = False) -> EncoderWithHead:
+    """The ¼-width ST-GCN + projection head, initialised with the official ``weights_init``."""
+    return EncoderWithHead(STGCN(layout, hidden_channels, hidden_dim, in_channels, dropout,
+                                 geodesic_partitions=geodesic_partitions),
+                           projection_mlp(hidden_dim, feature_dim, mlp)).apply(official_weights_init)
 
-    Symbols: ``queue_size`` K, ``momentum`` m, ``temperature`` T, ``feature_dim`` of the head.
-    Quirks of the official code kept by default, each with the option that turns it off:
-    ``key_init_copy=False`` (the key encoder starts from its own random init), and
-    ``key_encoder_train_mode=True`` (BN batch statistics and dropout in the key encoder).
+
+def official_key_encoder(encoder_q: nn.Module, key_init_copy: bool = False) -> nn.Module:
+    """θ_k as the official processor makes it: a copy of θ_q that ``weights_init`` then draws
+    again, so θ_k starts from its own random weights (the quirk); ``key_init_copy=True`` keeps
+    θ_k = θ_q (MoCo, AS-CAL). The second draw happens either way, so what is drawn next (the
+    queue) does not depend on the option."""
+    own_init = make_key_encoder(encoder_q).apply(official_weights_init)
+    return make_key_encoder(encoder_q) if key_init_copy else own_init
+
+
+class SkeletonCLR(nn.Module):
+    """MoCo v2-style contrastive learning on ST-GCN (docs/methods.md, normal views only), from
+    built parts: ``encoder_q`` (ST-GCN + head), ``encoder_k`` (its momentum copy),
+    ``queue`` (:class:`KeyQueue`), ``augment_normal`` (the views' transform), ``stream``
+    (joint, motion or bone), ``momentum`` m and ``temperature`` T.
+    ``key_encoder_train_mode=True`` (official) keeps BN batch statistics and dropout in the key
+    encoder. :meth:`build` makes the parts from the official options.
     """
 
-    def __init__(self, layout="ntu25", stream: str = "joint", in_channels: int = 3,
-                 hidden_channels: int = 16, hidden_dim: int = 256, feature_dim: int = 128,
-                 mlp: bool = True, dropout: float = 0.5, queue_size: int = 32768,
-                 momentum: float = 0.999, temperature: float = 0.07,
-                 key_init_copy: bool = False, key_encoder_train_mode: bool = True,
-                 geodesic_partitions: bool = False, shear_amplitude: float = 0.5,
-                 temporal_padding_ratio: int = 6, seed: int | None = None):
+    def __init__(self, encoder_q: EncoderWithHead, encoder_k: EncoderWithHead, queue: KeyQueue,
+                 augment_normal, stream: str = "joint", momentum: float = 0.999,
+                 temperature: float = 0.07, key_encoder_train_mode: bool = True):
         super().__init__()
         if stream not in augment.STREAMS:
             raise ValueError(f"{type(self).__name__}: stream {stream!r}; expected one of {augment.STREAMS}")
-        self.layout = get_layout(layout)
+        self.layout = encoder_q.backbone.layout
         self.stream = stream
-        self.K, self.m, self.T = int(queue_size), float(momentum), float(temperature)
+        self.K, self.m, self.T = queue.K, float(momentum), float(temperature)
         self.key_encoder_train_mode = key_encoder_train_mode
-        self.seed = seed
+        self.encoder_q, self.encoder_k, self.queue = encoder_q, encoder_k, queue
+        self.augment_normal = augment_normal
+        self.out_dim = encoder_q.backbone.out_dim
 
-        def encoder() -> EncoderWithHead:
-            return EncoderWithHead(
-                STGCN(self.layout, hidden_channels, hidden_dim, in_channels, dropout,
-                      geodesic_partitions=geodesic_partitions),
-                projection_mlp(hidden_dim, feature_dim, mlp))
+    @staticmethod
+    def parts(layout="ntu25", stream: str = "joint", in_channels: int = 3,
+              hidden_channels: int = 16, hidden_dim: int = 256, feature_dim: int = 128,
+              mlp: bool = True, dropout: float = 0.5, queue_size: int = 32768,
+              momentum: float = 0.999, temperature: float = 0.07,
+              key_init_copy: bool = False, key_encoder_train_mode: bool = True,
+              geodesic_partitions: bool = False, shear_amplitude: float = 0.5,
+              temporal_padding_ratio: int = 6) -> dict:
+        """The constructor's arguments from the official options (a config's ``model`` keys):
+        symbols ``queue_size`` K, ``momentum`` m, ``temperature`` T, ``feature_dim`` of the head;
+        the quirk options ``key_init_copy`` (:func:`official_key_encoder`) and
+        ``key_encoder_train_mode``."""
+        encoder_q = stgcn_encoder(get_layout(layout), in_channels, hidden_channels, hidden_dim, feature_dim,
+                                  mlp, dropout, geodesic_partitions)
+        encoder_k = official_key_encoder(encoder_q, key_init_copy)
+        queue = KeyQueue(queue_size, feature_dim, init="normal")   # randn, L2-normalised rows
+        return dict(encoder_q=encoder_q, encoder_k=encoder_k, queue=queue,
+                    augment_normal=augment.aimclr_normal(shear_amplitude, temporal_padding_ratio),
+                    stream=stream, momentum=momentum, temperature=temperature,
+                    key_encoder_train_mode=key_encoder_train_mode)
 
-        self.encoder_q = encoder()
-        self.encoder_k = copy.deepcopy(self.encoder_q)
-        # Quirk (official processor): weights_init runs after the q→k copy, so θ_k starts from
-        # its own random draw; key_init_copy=True copies θ_q → θ_k afterwards (MoCo, AS-CAL).
-        self.encoder_q.apply(official_weights_init)
-        self.encoder_k.apply(official_weights_init)
-        if key_init_copy:
-            self.encoder_k.load_state_dict(self.encoder_q.state_dict())
-        for p in self.encoder_k.parameters():
-            p.requires_grad_(False)
-        self.queue = KeyQueue(self.K, feature_dim, init="normal")   # randn, L2-normalised rows
-        self.augment_normal = augment.aimclr_normal(shear_amplitude, temporal_padding_ratio)
-        self.out_dim = hidden_dim
-        self._generator = None
+    @classmethod
+    def build(cls, **options) -> "SkeletonCLR":
+        """SkeletonCLR from the official options (see :meth:`parts`)."""
+        return cls(**cls.parts(**options))
 
     # ----------------------------------------------------------------- modes and hooks
 
@@ -116,18 +134,9 @@ class SkeletonCLR(nn.Module):
 
     # ----------------------------------------------------------------- pieces of a step
 
-    def generator(self, device: torch.device) -> torch.Generator | None:
-        """A generator on ``device`` seeded with ``seed`` (None: the global RNG)."""
-        if self.seed is None:
-            return None
-        if self._generator is None or self._generator.device != torch.device(device):
-            self._generator = torch.Generator(device=device).manual_seed(int(self.seed))
-        return self._generator
-
     def views(self, x: torch.Tensor, transform, n: int = 1) -> list[torch.Tensor]:
         """``n`` independent draws of ``transform`` on raw joints x, each converted to the stream."""
-        g = self.generator(x.device)
-        return [augment.to_stream(transform(x, generator=g), self.stream, self.layout)
+        return [augment.to_stream(transform(x), self.stream, self.layout)
                 for _ in range(n)]
 
     @torch.no_grad()
@@ -149,23 +158,21 @@ class SkeletonCLR(nn.Module):
         q = F.normalize(self.encoder_q(x_q), dim=1)
         k = self.keys(x_k)
         l_n = self.logits(q, k, self.queue.snapshot())
-        loss = F.cross_entropy(l_n, torch.zeros(len(l_n), dtype=torch.long, device=l_n.device))
+        loss = info_nce_from_logits(l_n)
         self.queue.enqueue(k)
-        return loss, {"loss": loss.detach(), "acc": (l_n.argmax(1) == 0).float().mean()}
+        return loss, {"loss": loss.detach(), "acc": positive_accuracy(l_n)}
 
 
 def method_builder(cls):
-    """A ``train.py`` builder ``(config, data_info) -> cls(**config["model"])``: layout and
+    """A builder ``(config, data_info) -> cls.build(**config["model"])``: layout and
     input channels come from the data unless the config sets them."""
     def build(config: dict, info: dict) -> nn.Module:
         kw = dict(config.get("model") or {})
         kw.setdefault("layout", info.get("layout", "ntu25"))
         kw.setdefault("in_channels", info.get("channels", 3))
         try:
-            return cls(**kw)
+            return cls.build(**kw)
         except TypeError as e:
             raise ValueError(f"config section 'model' for {cls.__name__}: {e}") from None
     return build
 
-
-register_method("skeletonclr")(method_builder(SkeletonCLR))

@@ -9,12 +9,16 @@ official probabilities.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
+import ipywidgets as W
 import numpy as np
 import torch
+from IPython.display import HTML
 
 from .. import augment as A
+from .. import viz
 from ..skeleton import Layout, get_layout
 
 
@@ -194,8 +198,6 @@ def describe_params(transform, params, layout: Layout | str = "ntu25") -> list[t
 
 def params_html(rows) -> str:
     """The rows of ``describe_params`` as a small HTML table."""
-    import html
-
     body = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td><td>{html.escape(c)}</td></tr>"
                    for a, b, c in rows)
     return ("<table style='font-size:12px'><tr><th>transform</th><th>parameter</th>"
@@ -215,11 +217,6 @@ def augmentation_explorer(data, name: str = "AimCLR extreme (preset)", max_frame
                           seed: int = 0):
     """The interactive explorer (an ipywidgets box): sample pickers, transform, sliders, a
     "new random draw" button, the two skeletons animated side by side and the drawn parameters."""
-    import ipywidgets as W
-    from IPython.display import HTML
-
-    from .. import viz
-
     opts = sample_options(data)
     w_class = W.Dropdown(options=opts["class"], description="class")
     w_subject = W.Dropdown(options=opts["subject"], description="subject")

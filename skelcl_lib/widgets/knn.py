@@ -2,7 +2,7 @@
 
 Pure functions (``knn_neighbors``, ``knn_state``, the figure builders) are tested on their
 own; ``knn_explorer`` is a thin ipywidgets layer. Train = gallery, test = queries, cosine on
-L2-normalised features, as in ``skelcl_lib.evaluate.knn_accuracy``.
+L2-normalised features, as in ``skelcl_lib.evaluate.knn.knn_accuracy``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from __future__ import annotations
 import ipywidgets as w
 import numpy as np
 
-from ..evaluate import confusion_matrix, majority_vote, nearest_neighbors, per_class_accuracy
+from .. import viz
+from ..evaluate.knn import majority_vote, nearest_neighbors
+from ..evaluate.metrics import confusion_matrix, per_class_accuracy
 from .tsne import SkeletonPanel, new_figure, render_figure, sample_label
 
 
@@ -37,8 +39,6 @@ def _class_names(data, num_classes: int) -> list[str]:
 def neighbors_figure(query_x, neighbor_xs, layout, query_title: str, titles, matches):
     """Query and its neighbours as 3-D skeletons (middle valid frame); a neighbour's title is
     green when its label matches the query's, red otherwise. x: (3, T, V, M) each."""
-    from .. import viz
-
     n = 1 + len(neighbor_xs)
     ncols = min(n, 6)
     nrows = -(-n // ncols)
@@ -219,8 +219,6 @@ class KNNExplorer(w.VBox):
         self._show_query()
 
     def _show_query(self):
-        from .. import viz
-
         q = self.query
         yq = int(self.test.y[q])
         names = self.class_names

@@ -16,6 +16,13 @@ import os
 import ipywidgets as w
 import numpy as np
 
+from .. import checkpoints, viz
+from ..env import cache_dir
+from ..evaluate.features import extract_features
+
+# scikit-learn (t-SNE, PCA), matplotlib and plotly are imported where they are used: each takes
+# seconds to import, and a notebook pays only for the views it opens.
+
 _MEMORY: dict[str, np.ndarray] = {}   # in-process cache of embeddings, by hash
 
 
@@ -46,8 +53,6 @@ def tsne_embedding(features, perplexity: float = 30, seed: int = 0, pca_dim: int
         return _MEMORY[key].copy()
     path = None
     if disk_cache:
-        from ..env import cache_dir
-
         path = os.path.join(cache_dir(), "tsne", f"{key}.npy")
         if os.path.exists(path):
             emb = np.load(path, allow_pickle=False)
@@ -193,8 +198,6 @@ class SkeletonPanel(w.Box):
 
 def show_sample(panel, x, layout, title: str = "", animate: bool = False) -> None:
     """One skeleton ``x: (3, T, V, M)`` in a ``SkeletonPanel``: an animation or the middle frame."""
-    from .. import viz
-
     if animate:
         panel.show_html(viz.animation_html(viz.animate(x, layout, title=title, max_frames=30)))
         return
@@ -228,9 +231,6 @@ def checkpoint_features(data, names=None, protocol: str | None = None, directory
     entries is called and its features are extracted then, so listing every checkpoint is free.
     ``data`` must be the input the checkpoints were trained on (frame50 clips of the same layout).
     """
-    from .. import checkpoints
-    from ..evaluate import extract_features
-
     manifest = checkpoints.read_manifest(directory)["entries"]
     if names is None:
         names = [n for n, e in manifest.items()

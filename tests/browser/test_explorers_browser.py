@@ -19,7 +19,7 @@ import warnings
 import pytest
 
 # The whole file is skipped (with the reason) by conftest.py where chromium or playwright is missing.
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # all cells of the notebook, smoke mode; SKELCL_BROWSER_TIMEOUT (seconds) raises it for a slow notebook
 RUN_TIMEOUT_MS = 1000 * float(os.environ.get("SKELCL_BROWSER_TIMEOUT") or 300)

@@ -1,0 +1,77 @@
+"""The (train, test) data a config's ``data`` section describes, and what a method may know of it."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from dataclasses import replace
+
+import numpy as np
+
+from .formats import load_stgcn
+from .frame50 import to_frame50
+from .normalize import normalize_scale
+from .nucla import load_nucla
+from .synthetic import make_synthetic
+
+# The ``data`` fields that shape what an encoder reads (applied by ``build_data`` after loading):
+# a baseline on coordinates as recorded sets them all to None, a transfer copies them from the
+# encoder's own config.
+INPUT_FIELDS = ("preprocess", "normalize_scale")
+
+
+def data_info(data) -> dict:
+    """What a method builder may know about the training data (plain types, stored in checkpoints)."""
+    n, c, t, v, m = data.x.shape
+    return {"channels": int(c), "frames": int(t), "joints": int(v), "bodies": int(m),
+            "num_train": int(n), "num_classes": int(data.num_classes), "layout": data.layout.name}
+
+
+def spread(n: int, k: int) -> np.ndarray:
+    """k indices evenly spaced over range(n) (all of them when k >= n)."""
+    if k >= n:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, k).round().astype(int))
+
+
+def build_data(config: dict):
+    """(train, test) SkeletonData for ``config["data"]``.
+
+    sources: ``synthetic`` (``seed`` + ``make_synthetic`` keyword arguments under ``synthetic``,
+    split by ``protocol``); ``stgcn`` (``root`` + ``train_data``/``train_label``/``test_data``/
+    ``test_label`` file names); ``nucla`` (``root``, split by ``protocol``).
+    ``preprocess: frame50`` applies AimCLR's ``to_frame50`` to both parts; then
+    ``normalize_scale: L`` (metres; not in either official code) scales every clip so that its
+    performer's torso is L long (``data.normalize.normalize_scale``).
+    ``max_train`` / ``max_test`` keep n samples of each part, evenly spaced over it (for quick
+    runs; files sorted by class, as N-UCLA's are, still give every class).
+    """
+    d = config["data"]
+    source = d.get("source")
+    if source == "synthetic":
+        train, test = make_synthetic(seed=d.get("seed", 0), **(d.get("synthetic") or {})).split(d["protocol"])
+    elif source == "stgcn":
+        root = pathlib.Path(os.path.expanduser(str(d.get("root", "."))))
+        train = load_stgcn(root / d.get("train_data", "train_data.npy"), root / d.get("train_label", "train_label.pkl"))
+        test = load_stgcn(root / d.get("test_data", "val_data.npy"), root / d.get("test_label", "val_label.pkl"))
+    elif source == "nucla":
+        train, test = load_nucla(os.path.expanduser(str(d["root"]))).split(d["protocol"])
+    else:
+        raise ValueError(f"config field 'data.source': expected 'synthetic', 'stgcn' or 'nucla', got {source!r}")
+    if d.get("max_train"):
+        train = train.subset(spread(len(train), int(d["max_train"])))
+    if d.get("max_test"):
+        test = test.subset(spread(len(test), int(d["max_test"])))
+    if d.get("preprocess") == "frame50":
+        train, test = (replace(p, x=to_frame50(np.asarray(p.x), p.lengths, p.layout),
+                               lengths=None if p.lengths is None else np.minimum(p.lengths, 50))
+                       for p in (train, test))
+    elif d.get("preprocess") not in (None, "none"):
+        raise ValueError(f"config field 'data.preprocess': expected null or 'frame50', got {d['preprocess']!r}")
+    torso = d.get("normalize_scale")
+    if torso not in (None, False):
+        try:
+            train, test = (replace(p, x=normalize_scale(p.x, p.layout, torso)) for p in (train, test))
+        except ValueError as e:
+            raise ValueError(f"config field 'data.normalize_scale': {e}") from None
+    return train, test

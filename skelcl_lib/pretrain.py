@@ -1,0 +1,126 @@
+"""``skelcl pretrain --config NAME [--set a.b=value ...]``: data and method from a config, the
+loop (:func:`skelcl_lib.train.fit`), then a quick probe of the frozen features."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+
+import torch.distributed as dist
+from torch import nn
+
+from .config import config_diff, load_config, validate
+from .data.build import build_data, data_info
+from .env import seed_everything
+from .errors import ConfigError, ConfigProblem
+from .evaluate.features import extract_features, linear_probe
+from .evaluate.knn import knn_accuracy
+from .methods import build_method
+from .rundir import LAST, load_state, read_config, write_config
+from .train import fit, init_distributed
+
+
+def quick_probe(method: nn.Module, train, test, config: dict) -> dict:
+    """Frozen features of train/test -> {"linear": acc, "knn": {k: acc}} (scikit-learn, a quick judge)."""
+    pc = config["probe"]
+    extractor = method.feature_extractor()
+    f_train = extract_features(extractor, train, batch_size=pc["batch_size"])
+    f_test = extract_features(extractor, test, batch_size=pc["batch_size"])
+    knn = knn_accuracy(f_train, train.y, f_test, test.y, k=tuple(pc["knn_k"]))
+    return {"linear": linear_probe(f_train, train.y, f_test, test.y),
+            "knn": {str(k): v for k, v in knn.items()},
+            "num_train": len(train), "num_test": len(test), "feature_dim": int(f_train.shape[1])}
+
+
+# Settings a resumed run may change freely: they do not change what is computed.
+RESUME_FREE = ("name", "run_dir", "train.progress", "train.num_workers")
+
+
+def resume_changes(run_dir, config: dict, allow_change: bool = False) -> list[tuple]:
+    """The differences ``[(key, saved, new)]`` between the config a run was started with and
+    ``config``. Lengthening the run (a larger ``train.epochs``) is always allowed; any other
+    difference raises :class:`ConfigError` naming the fields unless ``allow_change``."""
+    run_dir = pathlib.Path(run_dir)
+    saved = read_config(run_dir)
+    if saved is None:
+        saved = load_state(run_dir / LAST)["config"]
+    changes = config_diff(saved, config, RESUME_FREE)
+    refused = [(k, a, b) for k, a, b in changes
+               if not (k == "train.epochs" and isinstance(a, int) and isinstance(b, int) and b > a)]
+    if refused and not allow_change:
+        raise ConfigError([ConfigProblem(
+            f"--resume {run_dir}", key,
+            f"{old!r} as the run was started (only a larger train.epochs may change on resume; "
+            f"--allow-config-change resumes anyway and records the change)", new)
+            for key, old, new in refused])
+    return changes
+
+
+def record_resume_changes(run_dir, changes: list[tuple]) -> None:
+    """Keep the previous config.yaml as config.prev-epochNNN.yaml and append the changes to
+    resume.log (NNN: the epoch of the checkpoint the run resumes from)."""
+    run_dir = pathlib.Path(run_dir)
+    epoch = int(load_state(run_dir / LAST)["epoch"])
+    if (run_dir / "config.yaml").exists():
+        (run_dir / "config.yaml").replace(run_dir / f"config.prev-epoch{epoch:03d}.yaml")
+    line = "; ".join(f"{k}: {a!r} -> {b!r}" for k, a, b in changes)
+    with open(run_dir / "resume.log", "a") as f:
+        f.write(f"resumed after epoch {epoch} with changed settings: {line}\n")
+    print(f"resuming {run_dir} after epoch {epoch} with changed settings: {line}", file=sys.stderr)
+
+
+def pretrain(config: dict, run_dir=None, resume: bool = False, allow_config_change: bool = False) -> pathlib.Path:
+    """Build data and method from ``config``, run :func:`~skelcl_lib.train.fit`, then the quick
+    probe -> run_dir.
+
+    The probe (linear + kNN on frozen features, see :func:`quick_probe`) is written to
+    ``run_dir/probe.json`` and printed; ``probe.enabled: false`` skips it. ``resume`` continues
+    the run in ``run_dir`` when its config is the same (see :func:`resume_changes`).
+    """
+    validate(config)
+    run_dir = pathlib.Path(run_dir or config.get("run_dir") or pathlib.Path("runs") / config.get("name", "run"))
+    changes = resume_changes(run_dir, config, allow_config_change) if resume else []
+    created = init_distributed()
+    rank = dist.get_rank() if dist.is_initialized() else 0
+    try:
+        seed_everything(int(config["seed"]))
+        train, test = build_data(config)
+        info = data_info(train)
+        method = build_method(config, info)
+        if rank == 0:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            if changes:
+                record_resume_changes(run_dir, changes)
+            write_config(run_dir, config)
+        fit(method, train, config, run_dir, resume=resume, info=info)
+        if rank == 0 and config["probe"]["enabled"]:
+            result = {"config": config.get("name"), "protocol": config["data"].get("protocol"),
+                      **quick_probe(method, train, test, config)}
+            (run_dir / "probe.json").write_text(json.dumps(result, indent=2) + "\n")
+            print(json.dumps(result, indent=2))
+    finally:
+        if created:
+            dist.destroy_process_group()
+    return run_dir
+
+
+def cli(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="skelcl pretrain", description="Self-supervised pretraining from a YAML config.")
+    ap.add_argument("--config", required=True, help="packaged config name (e.g. ascal_synthetic) or a YAML path")
+    ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a config value, e.g. --set train.epochs=5 (repeatable)")
+    ap.add_argument("--run-dir", default=None, help="output folder (default: config run_dir or runs/NAME)")
+    ap.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoint_last.pt")
+    ap.add_argument("--allow-config-change", action="store_true",
+                    help="with --resume: continue although the config differs from the run's (recorded in "
+                         "RUN_DIR/resume.log; the old config.yaml is kept as config.prev-epochNNN.yaml)")
+    ap.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: config train.device)")
+    args = ap.parse_args(argv)
+    config = load_config(args.config, args.overrides)
+    if args.device:
+        config["train"]["device"] = args.device
+    run_dir = pretrain(config, args.run_dir, resume=args.resume, allow_config_change=args.allow_config_change)
+    print(f"run dir: {run_dir}", file=sys.stderr)
+    return 0
