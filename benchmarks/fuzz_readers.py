@@ -8,7 +8,8 @@ re-reading (``tests/fuzzing.py``). Outcomes:
 
 - clear error: ``DataFormatError`` naming the file, on input that breaks the format;
 - accepted as written: the reader returned exactly what the re-reading says the file holds;
-- I/O error: ``OSError`` (a manifest entry naming a file that is not there);
+- not found: ``OSError``, or ``KeyError`` for a name the manifest does not list (a mutation
+  that renames the entry or the file it names);
 - valid refused, other exception, silently accepted: findings; the goal is 0 for all three.
 
     python benchmarks/fuzz_readers.py                       # 1000 cases per format
@@ -30,7 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fuzzing import BAD_OUTCOMES, FORMATS, OUTCOMES, run_case  # noqa: E402
 
 COLUMNS = {"clear_error": "clear errors", "accepted_as_written": "accepted as written",
-           "io_error": "I/O errors", "valid_refused": "valid input refused",
+           "not_found": "not found (OSError, unknown name)", "valid_refused": "valid input refused",
            "other_exception": "other exceptions", "silently_accepted": "silently accepted"}
 
 

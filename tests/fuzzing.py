@@ -14,7 +14,8 @@ Every format has
 
 - ``clear_error``: ``DataFormatError`` naming the file, and the oracle agrees the input is bad;
 - ``accepted_as_written``: the reader returned exactly what the oracle reads;
-- ``io_error``: an ``OSError`` (a mutation that renames a referenced file, say);
+- ``not_found``: an ``OSError``, or the ``KeyError`` for a checkpoint name the manifest does not
+  list (a mutation that renames a referenced file or an entry, say);
 - ``valid_refused``: ``DataFormatError`` although the oracle reads the input as valid;
 - ``other_exception``: any other exception, or an error message without the file name;
 - ``silently_accepted``: the reader returned data the oracle rejects or reads differently.
@@ -50,7 +51,7 @@ from skelcl_lib.data.pku import read_pku_skeleton
 from skelcl_lib.errors import DataFormatError
 
 INVALID = object()
-OUTCOMES = ("clear_error", "accepted_as_written", "io_error", "valid_refused", "other_exception",
+OUTCOMES = ("clear_error", "accepted_as_written", "not_found", "valid_refused", "other_exception",
             "silently_accepted")
 BAD_OUTCOMES = ("valid_refused", "other_exception", "silently_accepted")
 
@@ -805,7 +806,9 @@ def manifest_oracle(folder: Path):
         return INVALID
     if not isinstance(m, dict) or not isinstance(m.get("entries"), dict):
         return INVALID
-    e = m["entries"].get("enc")
+    if "enc" not in m["entries"]:
+        return "no_entry"
+    e = m["entries"]["enc"]
     if not isinstance(e, dict):
         return INVALID
     f = e.get("file")
@@ -883,11 +886,15 @@ def run_case(fmt: Format, rng: random.Random, folder: Path) -> tuple[str, str]:
         if not any(name in str(e) for name in files):
             return "other_exception", f"DataFormatError without a file name: {e}"
         exp = fmt.oracle(folder)
-        if exp is INVALID or (fmt.name == "manifest" and exp == "missing"):
+        if exp is INVALID or (fmt.name == "manifest" and exp in ("missing", "no_entry")):
             return "clear_error", str(e)
         return "valid_refused", str(e)
     except OSError as e:
-        return "io_error", f"{type(e).__name__}: {e}"
+        return "not_found", f"{type(e).__name__}: {e}"
+    except KeyError as e:
+        if fmt.oracle(folder) == "no_entry":
+            return "not_found", f"KeyError: {e}"
+        return "other_exception", f"KeyError: {e}"
     except Exception as e:  # the point of the campaign: any other exception type is a finding
         return "other_exception", f"{type(e).__name__}: {e}"
     exp = fmt.oracle(folder)

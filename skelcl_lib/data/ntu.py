@@ -49,10 +49,14 @@ TRACKING_STATES = (0, 1, 2)  # not tracked, inferred, tracked
 _BODY_INT_FIELDS = (1, 2, 3, 4, 5, 6, 9)
 _BODY_LINE = line_pattern("[0-9]+", *["[0-9]+"] * 6, FLOAT, FLOAT, "[012]")
 _JOINT_LINE = line_pattern(*[FLOAT] * 11, "[012]")
-# Fewest characters a record can take: an empty frame "0\n"; a body = its 10-field line,
-# the numJoints line and 25 joint lines of 12 one-character fields.
+# Fewest characters a record can take: an empty frame "0\n"; a body = its 10-field line
+# (19 characters and a line end), the numJoints line and its joint lines of 12 one-character
+# fields (24 characters with separators and line end).
 _MIN_FRAME_CHARS = 2
-_MIN_BODY_CHARS = 20 + 3 + NUM_JOINTS * 24
+
+
+def _min_body_chars(num_joints: int) -> int:
+    return 20 + len(str(num_joints)) + 1 + num_joints * 24
 
 
 def _body_line(r: LineReader, what: str) -> tuple[int, tuple[float, ...]]:
@@ -104,7 +108,7 @@ def parse_ntu_skeleton(path, num_joints: int = NUM_JOINTS,
     any_body = False
     for t in range(num_frames):
         reserved = _MIN_FRAME_CHARS * (num_frames - t - 1) - 1
-        nb = r.count(f"numBodies of frame {t + 1}", MAX_BODIES, _MIN_BODY_CHARS, reserved)
+        nb = r.count(f"numBodies of frame {t + 1}", MAX_BODIES, _min_body_chars(num_joints), reserved)
         bodies = []
         for b in range(nb):
             what = f"body {b + 1} of frame {t + 1}"
