@@ -32,17 +32,15 @@ import hashlib
 import json
 import os
 import pathlib
-import pickle
 import platform
 import re
 import time
 import warnings
-import zipfile
 
 import torch
 from torch import nn
 
-from .config import apply_override, config_path, load_config, plain
+from .config import apply_override, check_config, config_path, load_config, plain
 from .data.build import build_data
 from .env import cache_dir
 from .errors import DataFormatError
@@ -50,7 +48,7 @@ from .evaluate.features import extract_features, linear_probe
 from .evaluate.knn import knn_accuracy
 from .methods import build_method
 from .pretrain import pretrain
-from .rundir import load_checkpoint, read_checkpoint, read_log, resolve_checkpoint
+from .rundir import load_checkpoint, read_checkpoint, read_log, resolve_checkpoint, safe_load
 from .skeleton import LAYOUTS
 
 FORMAT = "skelcl-encoder-1"
@@ -170,33 +168,10 @@ def save_encoder(method_or_extractor: nn.Module, config: dict, data_info: dict, 
     return path
 
 
-def safe_load(path, map_location="cpu", what: str = "checkpoint"):
-    """``torch.load(path, weights_only=True)``; a damaged or refused file is a ``DataFormatError``
-    that names the file and what to do (torch's own advice to disable the safe loader is never
-    passed on). I/O errors (a missing file) stay ``OSError``."""
-    path = pathlib.Path(path)
-    with open(path, "rb"):    # a missing or unreadable file stays an OSError
-        pass
-    try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as e:
-        found = re.search(r"GLOBAL ([\w.]+)", str(e))
-        detail = f" (it references {found.group(1)})" if found else ""
-        raise DataFormatError(
-            f"{path}: refused by the safe loader{detail}: a {what} holds only tensors and plain "
-            f"values, so this file is damaged or not a skelcl {what}; {_WHAT_TO_DO}",
-            path=path, where="pickle") from None
-    except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError, KeyError, TypeError,
-            AttributeError, IndexError, OverflowError, MemoryError, UnicodeDecodeError) as e:
-        raise DataFormatError(
-            f"{path}: not a readable {what} ({type(e).__name__}; truncated or damaged file?); "
-            f"{_WHAT_TO_DO}", path=path, where="file") from None
-
-
 def _validate_checkpoint_config(config, data_info, path) -> None:
     """Check what a checkpoint asks to build before anything is built: types, the data
-    description, and every integer of the model section within sane bounds. The single place
-    to call a full config schema from."""
+    description, and every integer of the model section within sane bounds. Then the
+    config schema of :mod:`skelcl_lib.config`."""
     if not isinstance(config, dict):
         raise DataFormatError.at(path, "config", "an object (the training config)", got=type(config).__name__)
     if not isinstance(config.get("method"), str):
@@ -242,6 +217,9 @@ def _validate_checkpoint_config(config, data_info, path) -> None:
             raise DataFormatError.at(path, where, "plain JSON-like values", got=type(v).__name__)
 
     walk(model or {}, "config.model")
+    problems = check_config(config, f"{path} (its config)")
+    if problems:
+        raise DataFormatError("\n".join(p.message() for p in problems), path=path, where="config")
 
 
 def build_checked(config, data_info, path, build=None) -> nn.Module:
@@ -290,7 +268,7 @@ def load_encoder(path, map_location="cpu") -> tuple[nn.Module, dict]:
     ``DataFormatError`` naming the file and what to do.
     """
     path = pathlib.Path(path)
-    obj = safe_load(path, map_location, what="checkpoint")
+    obj = safe_load(path, map_location, what="checkpoint", advice=_WHAT_TO_DO)
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         got = obj.get("format") if isinstance(obj, dict) else type(obj).__name__
         raise DataFormatError(f"{path}: field 'format' is {got!r}; expected {FORMAT!r} (a file written "

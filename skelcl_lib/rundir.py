@@ -12,15 +12,20 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import pickle
+import re
+import zipfile
 
 import torch
 import yaml
 from torch import nn
 
 from .config import plain, validate
+from .errors import DataFormatError
 from .methods import build_method
 
 LAST = "checkpoint_last.pt"
+_RUN_ADVICE = "delete it, or start the run again without --resume"
 
 
 def save_atomic(obj, path) -> None:
@@ -31,9 +36,35 @@ def save_atomic(obj, path) -> None:
     os.replace(tmp, path)
 
 
+def safe_load(path, map_location="cpu", what: str = "checkpoint", advice: str = _RUN_ADVICE):
+    """``torch.load(path, weights_only=True)``; a damaged or refused file is a ``DataFormatError``
+    that names the file and what to do (torch's own advice to disable the safe loader is never
+    passed on). I/O errors (a missing file) stay ``OSError``."""
+    path = pathlib.Path(path)
+    with open(path, "rb"):    # a missing or unreadable file stays an OSError
+        pass
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        found = re.search(r"GLOBAL ([\w.]+)", str(e))
+        detail = f" (it references {found.group(1)})" if found else ""
+        raise DataFormatError(
+            f"{path}: refused by the safe loader{detail}: a {what} holds only tensors and plain "
+            f"values, so this file is damaged or not a skelcl {what}; {advice}",
+            path=path, where="pickle") from None
+    except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError, KeyError, TypeError,
+            AttributeError, IndexError, OverflowError, MemoryError, UnicodeDecodeError) as e:
+        raise DataFormatError(
+            f"{path}: not a readable {what} ({type(e).__name__}; truncated or damaged file?); "
+            f"{advice}", path=path, where="file") from None
+
+
 def load_state(path, map_location="cpu") -> dict:
-    """A training checkpoint's dict, read with ``weights_only=True``."""
-    return torch.load(path, map_location=map_location, weights_only=True)
+    """A training checkpoint's dict, read with the safe loader (``weights_only=True``)."""
+    state = safe_load(path, map_location, what="training checkpoint")
+    if not isinstance(state, dict):
+        raise DataFormatError.at(path, "checkpoint", "a dict written by train.fit", got=type(state).__name__)
+    return state
 
 
 def read_checkpoint(path, map_location="cpu") -> tuple[nn.Module, dict]:
@@ -41,7 +72,8 @@ def read_checkpoint(path, map_location="cpu") -> tuple[nn.Module, dict]:
     ckpt = load_state(path, map_location)
     for field in ("config", "data_info", "method"):
         if field not in ckpt:
-            raise ValueError(f"{path}: field {field!r} missing; expected a skelcl pretraining checkpoint")
+            raise DataFormatError.at(path, field, "a skelcl pretraining checkpoint with this field",
+                                     got="missing")
     validate(ckpt["config"], f"{path} (its config)")
     method = build_method(ckpt["config"], ckpt["data_info"])
     method.load_state_dict(ckpt["method"])
