@@ -259,6 +259,9 @@ class STGCN(nn.Module):
     ``forward`` returns the body-averaged pooled features (no head); ``forward_map`` returns the
     final feature map (N·M, hidden_dim, T', V) on which AimCLR's EADM acts; ``pool`` maps such a map
     to features, so ``forward(x) == pool(forward_map(x), M)``.
+
+    ``temporal_conv`` ("auto") only chooses how the temporal convs are computed (see
+    :class:`STGCNBlock`); it does not change the function, the parameters or the state dict.
     """
 
     def __init__(self, layout: Layout | str = "ntu25", hidden_channels: int = 16,
@@ -287,6 +290,15 @@ class STGCN(nn.Module):
                 nn.Parameter(torch.ones_like(A)) for _ in self.blocks)
         else:
             self.edge_importance = None
+
+    def set_temporal_conv(self, kind: str) -> "STGCN":
+        """Choose how every block computes its temporal conv ("auto", "direct", "spectral"); the
+        function and the parameters stay the same (see :class:`STGCNBlock`)."""
+        if kind not in TEMPORAL_CONVS:
+            raise ValueError(f"STGCN: temporal_conv {kind!r}; expected one of {TEMPORAL_CONVS}")
+        for block in self.blocks:
+            block.temporal_conv = kind
+        return self
 
     def forward_map(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, C, T, V, M) -> final feature map (N·M, hidden_dim, T', V)."""
