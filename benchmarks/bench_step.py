@@ -13,7 +13,9 @@ replaced by :class:`skelcl_lib.models.stgcn_official.OfficialSTGCN`, the literal
 forward with the same weights. Its views are made once, outside the timer (the official code
 augments in its DataLoader workers), while this repository's step augments inside the timer. The
 variants run alternately in one process with the same threads, so on a shared machine they see
-the same load; the ratio is the median of the per-round ratios::
+the same load; the ratio is the median of the per-round ratios. Besides wall-clock time the
+table gives the CPU time of the process per step, which a shared machine disturbs far less (with
+one thread it is the work done; with more it adds up all threads)::
 
     python benchmarks/bench_step.py --official --methods aimclr --batch 64 --steps 7 --threads 2
     python benchmarks/bench_step.py --official --variants direct --profile   # + a profile
@@ -69,9 +71,10 @@ class Runner:
                 return views[key]
             model.views = cached
 
-    def step(self) -> float:
+    def step(self) -> tuple[float, float]:
+        """One training step: (wall-clock seconds, CPU seconds of this process)."""
         sync(self.device)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
             loss, _ = self.model.training_step((self.x, self.y))
         self.opt.zero_grad(set_to_none=True)
@@ -79,7 +82,7 @@ class Runner:
         self.opt.step()
         self.model.after_optimizer_step()
         sync(self.device)
-        return time.perf_counter() - t0
+        return time.perf_counter() - t0, time.process_time() - c0
 
 
 def with_official_backbones(model):
@@ -111,7 +114,8 @@ def make_runners(method: str, batch: int, device: torch.device, queue: int, amp:
 
 
 def time_alternating(runners: dict, steps: int, warmup: int) -> dict:
-    """Per variant the list of step times; the variants take turns, one step each per round."""
+    """Per variant the list of (wall, CPU) step times; the variants take turns, one step each
+    per round."""
     for r in runners.values():
         for _ in range(warmup):
             r.step()
@@ -120,6 +124,11 @@ def time_alternating(runners: dict, steps: int, warmup: int) -> dict:
         for k, r in runners.items():
             times[k].append(r.step())
     return times
+
+
+def rounds_ratio(reference: list[float], times: list[float]) -> float:
+    """Median over rounds of reference time ÷ time (both timed in the same round)."""
+    return statistics.median(r / t for r, t in zip(reference, times))
 
 
 def profile_step(runner: Runner, rows: int = 25) -> str:
@@ -157,8 +166,8 @@ def main(argv=None) -> int:
     if torch.cuda.is_available():
         print(f"GPU: {torch.cuda.get_device_name()}")
     print("| method | ST-GCN | device | batch | s/step (median) | min–max | samples/s | "
-          "official ÷ this (median of rounds) |")
-    print("|---|---|---|---|---|---|---|---|")
+          "official ÷ this | CPU s/step | official ÷ this (CPU) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for dev in devices:
         device = torch.device(dev)
         for method in args.methods:
@@ -169,15 +178,19 @@ def main(argv=None) -> int:
                 q = args.queue - args.queue % b if stgcn else args.queue     # K % B == 0
                 runners = make_runners(method, b, device, q, args.amp, variants)
                 times = time_alternating(runners, args.steps, args.warmup)
-                for v, ts in times.items():
-                    ratio = ("" if "official" not in times else
-                             f"{statistics.median(o / t for o, t in zip(times['official'], ts)):.2f}×")
+                for v, tc in times.items():
+                    ts, cs = [w for w, _ in tc], [c for _, c in tc]
+                    ratio = ratio_cpu = ""
+                    if "official" in times:
+                        ratio = f"{rounds_ratio([w for w, _ in times['official']], ts):.2f}×"
+                        ratio_cpu = f"{rounds_ratio([c for _, c in times['official']], cs):.2f}×"
                     label = "—" if not stgcn else ("official" if v == "official" else
                                                    "this repository" if v == "ours" else
                                                    f"this repository, temporal_conv={v}")
                     med = statistics.median(ts)
                     print(f"| {method} | {label} | {dev} | {b} | {med:.3f} | "
-                          f"{min(ts):.3f}–{max(ts):.3f} | {b / med:.1f} | {ratio} |", flush=True)
+                          f"{min(ts):.3f}–{max(ts):.3f} | {b / med:.1f} | {ratio} | "
+                          f"{statistics.median(cs):.3f} | {ratio_cpu} |", flush=True)
                 if args.profile:
                     for v, r in runners.items():
                         print(f"\nprofile of one step: {method}, {v}, batch {b}, {dev}\n")
