@@ -496,13 +496,14 @@ class GaussianBlur(Transform):
 
     def _apply(self, x, params):
         n, c, t, v, m = x.shape
-        # Zero-padded "same" correlation along time, one kernel per sample: a depthwise conv with
-        # one group per (sample, coordinate), the kernel repeated over the coordinates. (The
-        # Gaussian taps are symmetric, so correlation and convolution agree.)
-        weight = params["kernel"].to(x.dtype).repeat_interleave(c, dim=0)[:, None, :, None]
-        out = F.conv2d(x.reshape(1, n * c, t, v * m), weight, padding=(self.kernel_size // 2, 0),
-                       groups=n * c)
-        return out.reshape(x.shape)
+        r = self.kernel_size // 2
+        # Zero-padded "same" convolution along time as a banded matrix per sample:
+        # B[n, t, s] = w[n, s - t + r] for |s - t| <= r, and out = B @ x over the T axis.
+        ar = torch.arange(t, device=x.device)
+        d = ar[None, :] - ar[:, None] + r                                   # (T, T)
+        band = ((d >= 0) & (d < self.kernel_size)).to(x.dtype)
+        B = params["kernel"].to(x.dtype)[:, d.clamp(0, self.kernel_size - 1)] * band
+        return torch.matmul(B[:, None], x.reshape(n, c, t, v * m)).reshape(x.shape)
 
     def _args(self):
         return {"kernel_size": self.kernel_size, "sigma_range": self.sigma_range, "p": self.p,
