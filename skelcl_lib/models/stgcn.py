@@ -193,8 +193,8 @@ def spectral_temporal_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Te
     return y.view(-1, n, c_out, v).permute(1, 2, 0, 3).contiguous()
 
 
-# Spectral temporal convs pay on the CPU once the channel product is large enough; the small
-# early blocks keep the direct conv (measured in benchmarks/bench_step.py --profile-blocks).
+# Spectral temporal convs pay on the CPU once the channel product is large enough (blocks 8-10);
+# the narrow early blocks keep the direct conv (docs/results/step_benchmark.md).
 SPECTRAL_MIN_CHANNELS = 64 * 64
 TEMPORAL_CONVS = ("auto", "direct", "spectral")
 
@@ -203,7 +203,8 @@ class STGCNBlock(nn.Module):
     """One ST-GCN block: ReLU(tcn(gcn(x)) + res(x)); tcn = BN-ReLU-Conv(9×1, stride)-BN-Dropout.
 
     ``temporal_conv``: "direct" (``nn.Conv2d``), "spectral" (:func:`spectral_temporal_conv`, the
-    same map) or "auto" (spectral on the CPU when C_in·C_out ≥ :data:`SPECTRAL_MIN_CHANNELS`).
+    same map) or "auto" (spectral on the CPU when the temporal conv's C·C' ≥
+    :data:`SPECTRAL_MIN_CHANNELS`, i.e. blocks 8–10 of the ¼-width network).
     The submodules and the state dict are the official ones whatever the choice.
     """
 
