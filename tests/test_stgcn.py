@@ -175,6 +175,8 @@ def test_temporal_conv_choice():
     x = torch.zeros(1, 256, 13, 25)
     assert [b.uses_spectral(x) for b in enc.blocks] == [False] * 7 + [True] * 3
     assert not any(b.uses_spectral(x) for b in STGCN(temporal_conv="direct").blocks)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not any(b.uses_spectral(x) for b in enc.blocks)
     assert all(b.uses_spectral(x) for b in STGCN(temporal_conv="spectral").blocks)
     with pytest.raises(ValueError, match="temporal_conv"):
         STGCN(temporal_conv="fft")

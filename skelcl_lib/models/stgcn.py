@@ -239,7 +239,9 @@ class STGCNBlock(nn.Module):
         if self.temporal_conv != "auto":
             return self.temporal_conv == "spectral"
         conv = self.tcn[2]
-        return x.device.type == "cpu" and conv.in_channels * conv.out_channels >= SPECTRAL_MIN_CHANNELS
+        # (under bfloat16 autocast the DFT products would lose precision: keep the direct conv)
+        return (x.device.type == "cpu" and not torch.is_autocast_enabled("cpu")
+                and conv.in_channels * conv.out_channels >= SPECTRAL_MIN_CHANNELS)
 
     def forward(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
         bn1, relu, conv, bn2, drop = self.tcn
