@@ -130,5 +130,7 @@ def official_from_encoder(encoder: STGCN) -> OfficialSTGCN:
         encoder.A, in_channels=encoder.in_channels, hidden_channels=encoder.hidden_channels,
         hidden_dim=encoder.out_dim, dropout=encoder.dropout,
         edge_importance=encoder.edge_importance is not None)
+    like = next(encoder.parameters())
+    official.to(device=like.device, dtype=like.dtype)
     official.load_state_dict(official_state_dict(encoder.state_dict()))
-    return official.to(next(encoder.parameters()).device).train(encoder.training)
+    return official.train(encoder.training)
