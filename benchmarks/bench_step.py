@@ -6,7 +6,19 @@ what ``train.py`` runs per iteration. Input shape (N, 3, 50, 25, 2) (frame50 NTU
 
     python benchmarks/bench_step.py                              # CPU (and CUDA when present)
     python benchmarks/bench_step.py --device cuda --batch 64 128 --steps 20 --amp
-    python benchmarks/bench_step.py --methods aimclr --batch 64 --steps 3 --markdown
+    python benchmarks/bench_step.py --methods aimclr --batch 64 --steps 3
+
+Side by side with the official ST-GCN (``--official``): the same method with both backbones
+replaced by :class:`skelcl_lib.models.stgcn_official.OfficialSTGCN`, the literal official
+forward with the same weights. Its views are made once, outside the timer (the official code
+augments in its DataLoader workers), while this repository's step augments inside the timer. The
+variants run alternately in one process with the same threads, so on a shared machine they see
+the same load; the ratio is the median of the per-round ratios. Besides wall-clock time the
+table gives the CPU time of the process per step, which a shared machine disturbs far less (with
+one thread it is the work done; with more it adds up all threads)::
+
+    python benchmarks/bench_step.py --official --methods aimclr --batch 64 --steps 7 --threads 2
+    python benchmarks/bench_step.py --official --variants direct --profile   # + a profile
 
 Not a test: timings depend on the machine; record the table in docs/results/step_benchmark.md.
 """
@@ -15,13 +27,17 @@ from __future__ import annotations
 
 import argparse
 import platform
+import statistics
 import time
 
 import torch
 
+from skelcl_lib.methods import ASCAL, AimCLR, SkeletonCLR
+from skelcl_lib.models.stgcn import TEMPORAL_CONVS
+from skelcl_lib.models.stgcn_official import official_from_encoder
+
 
 def build(method: str, batch: int, queue: int):
-    from skelcl_lib.methods import ASCAL, AimCLR, SkeletonCLR
     if method == "aimclr":
         return AimCLR.build(queue_size=queue)
     if method == "skeletonclr":
@@ -36,31 +52,90 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_steps(method: str, batch: int, device: torch.device, steps: int, warmup: int,
-               queue: int, amp: bool) -> float:
-    """Median seconds per step of ``method`` at ``batch`` on ``device``."""
-    torch.manual_seed(0)
-    m = build(method, batch, queue).to(device).train()
-    m.on_epoch_start(2)                                   # past AS-CAL's forward-only warm-up epoch
-    opt = torch.optim.SGD([p for p in m.parameters() if p.requires_grad], lr=0.01,
-                          momentum=0.9, weight_decay=1e-4)
-    x = torch.randn(batch, 3, 50, 25, 2, device=device) * 0.3
-    y = torch.zeros(batch, dtype=torch.long, device=device)
-    times = []
-    for i in range(warmup + steps):
-        sync(device)
-        t0 = time.perf_counter()
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-            loss, _ = m.training_step((x, y))
-        opt.zero_grad(set_to_none=True)
+class Runner:
+    """One model + optimiser + input; ``step()`` runs and times one training step."""
+
+    def __init__(self, model, x, device, amp: bool, premade_views: bool = False):
+        self.model, self.x, self.device, self.amp = model, x, device, amp
+        self.opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01,
+                                   momentum=0.9, weight_decay=1e-4)
+        self.y = torch.zeros(len(x), dtype=torch.long, device=device)
+        if premade_views:      # the official loader hands over finished views: augment once, here
+            views = {}
+            augment_views = model.views
+
+            def cached(x, transform, n=1):
+                key = (id(transform), n)
+                if key not in views:
+                    views[key] = augment_views(x, transform, n)
+                return views[key]
+            model.views = cached
+
+    def step(self) -> tuple[float, float]:
+        """One training step: (wall-clock seconds, CPU seconds of this process)."""
+        sync(self.device)
+        t0, c0 = time.perf_counter(), time.process_time()
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            loss, _ = self.model.training_step((self.x, self.y))
+        self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        opt.step()
-        m.after_optimizer_step()
-        sync(device)
-        if i >= warmup:
-            times.append(time.perf_counter() - t0)
-    times.sort()
-    return times[len(times) // 2]
+        self.opt.step()
+        self.model.after_optimizer_step()
+        sync(self.device)
+        return time.perf_counter() - t0, time.process_time() - c0
+
+
+def with_official_backbones(model):
+    """The same method with the official ST-GCN forward (same weights) in both encoders."""
+    for enc in (model.encoder_q, model.encoder_k):
+        enc.backbone = official_from_encoder(enc.backbone)
+    for p in model.encoder_k.parameters():
+        p.requires_grad_(False)
+    return model
+
+
+def make_runners(method: str, batch: int, device: torch.device, queue: int, amp: bool,
+                 variants: list[str]) -> dict:
+    """``variants``: "official" and/or temporal-conv choices of this repository's ST-GCN."""
+    torch.manual_seed(0)
+    x = torch.randn(batch, 3, 50, 25, 2, device=device) * 0.3
+    runners = {}
+    for v in variants:
+        torch.manual_seed(0)                  # the same initial weights for every variant
+        m = build(method, batch, queue).to(device).train()
+        m.on_epoch_start(2)                   # past AS-CAL's forward-only warm-up epoch
+        if v == "official":
+            m = with_official_backbones(m)
+        elif v != "ours":
+            for enc in (m.encoder_q, m.encoder_k):
+                enc.backbone.set_temporal_conv(v)
+        runners[v] = Runner(m, x, device, amp, premade_views=(v == "official"))
+    return runners
+
+
+def time_alternating(runners: dict, steps: int, warmup: int) -> dict:
+    """Per variant the list of (wall, CPU) step times; the variants take turns, one step each
+    per round."""
+    for r in runners.values():
+        for _ in range(warmup):
+            r.step()
+    times = {k: [] for k in runners}
+    for _ in range(steps):
+        for k, r in runners.items():
+            times[k].append(r.step())
+    return times
+
+
+def rounds_ratio(reference: list[float], times: list[float]) -> float:
+    """Median over rounds of reference time ÷ time (both timed in the same round)."""
+    return statistics.median(r / t for r, t in zip(reference, times))
+
+
+def profile_step(runner: Runner, rows: int = 25) -> str:
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        runner.step()
+    return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows)
 
 
 def main(argv=None) -> int:
@@ -75,6 +150,12 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--amp", action="store_true", help="bfloat16 autocast")
     p.add_argument("--cudnn-benchmark", action="store_true")
+    p.add_argument("--official", action="store_true",
+                   help="also time the official ST-GCN forward (ST-GCN methods), alternating")
+    p.add_argument("--variants", nargs="*", default=[], choices=TEMPORAL_CONVS,
+                   help="also time this repository's ST-GCN with these temporal_conv choices")
+    p.add_argument("--profile", action="store_true",
+                   help="print a torch.profiler table of one step of each variant")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -84,15 +165,36 @@ def main(argv=None) -> int:
           f"{torch.get_num_threads()} CPU threads, amp={args.amp}, queue={args.queue}")
     if torch.cuda.is_available():
         print(f"GPU: {torch.cuda.get_device_name()}")
-    print("| method | device | batch | s/step | samples/s |")
-    print("|---|---|---|---|---|")
+    print("| method | ST-GCN | device | batch | s/step (median) | min–max | samples/s | "
+          "official ÷ this | CPU s/step | official ÷ this (CPU) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for dev in devices:
         device = torch.device(dev)
         for method in args.methods:
+            stgcn = method != "ascal"
+            variants = (["official"] if args.official and stgcn else []) + ["ours"]
+            variants += [v for v in args.variants if stgcn and v != "auto"]
             for b in args.batch:
-                q = args.queue - args.queue % b if method != "ascal" else args.queue   # K % B == 0
-                s = time_steps(method, b, device, args.steps, args.warmup, q, args.amp)
-                print(f"| {method} | {dev} | {b} | {s:.3f} | {b / s:.1f} |", flush=True)
+                q = args.queue - args.queue % b if stgcn else args.queue     # K % B == 0
+                runners = make_runners(method, b, device, q, args.amp, variants)
+                times = time_alternating(runners, args.steps, args.warmup)
+                for v, tc in times.items():
+                    ts, cs = [w for w, _ in tc], [c for _, c in tc]
+                    ratio = ratio_cpu = ""
+                    if "official" in times:
+                        ratio = f"{rounds_ratio([w for w, _ in times['official']], ts):.2f}×"
+                        ratio_cpu = f"{rounds_ratio([c for _, c in times['official']], cs):.2f}×"
+                    label = "—" if not stgcn else ("official" if v == "official" else
+                                                   "this repository" if v == "ours" else
+                                                   f"this repository, temporal_conv={v}")
+                    med = statistics.median(ts)
+                    print(f"| {method} | {label} | {dev} | {b} | {med:.3f} | "
+                          f"{min(ts):.3f}–{max(ts):.3f} | {b / med:.1f} | {ratio} | "
+                          f"{statistics.median(cs):.3f} | {ratio_cpu} |", flush=True)
+                if args.profile:
+                    for v, r in runners.items():
+                        print(f"\nprofile of one step: {method}, {v}, batch {b}, {dev}\n")
+                        print(profile_step(r))
     return 0
 
 

@@ -6,7 +6,8 @@ import torch
 
 from skelcl_lib.models import STGCN
 from skelcl_lib.models.heads import projection_mlp
-from skelcl_lib.models.stgcn import official_weights_init, spatial_partitions
+from skelcl_lib.models.stgcn import official_weights_init, spatial_partitions, spectral_temporal_conv
+from skelcl_lib.models.stgcn_official import official_from_encoder, official_state_dict
 
 
 def n_params(*modules):
@@ -89,3 +90,122 @@ def test_graph_first_forward_equals_the_official_order():
         x = torch.randn(2, gcn.conv.in_channels, 7, 25)
         torch.nn.init.normal_(gcn.conv.bias)
         torch.testing.assert_close(gcn(x, A), gcn.forward_reference(x, A), rtol=1e-4, atol=1e-5)
+
+
+def _encoder_with_official_twin(temporal_conv):
+    torch.manual_seed(0)
+    enc = STGCN(temporal_conv=temporal_conv)
+    enc.apply(official_weights_init)
+    with torch.no_grad():                                   # any edge importance
+        for e in enc.edge_importance:
+            e.mul_(torch.rand_like(e) + 0.5)
+    return enc, official_from_encoder(enc)
+
+
+@pytest.mark.parametrize("temporal_conv", ["direct", "spectral", "auto"])
+@pytest.mark.parametrize("train", [False, True])
+def test_encoder_equals_the_official_forward_and_gradients(temporal_conv, train):
+    """The same function as the literal official ST-GCN with the same weights: feature map,
+    gradient of every parameter, BN running statistics; in train mode the same seed draws the same
+    dropout masks. Compared in float64, where rounding cannot hide a difference; in float32 the
+    maps agree to rounding (the gradients of a train-mode network amplify float32 rounding through
+    ten BatchNorms by ~1e-2 in either implementation, so they are compared in float64 only)."""
+    enc, official = _encoder_with_official_twin(temporal_conv)
+    enc.train(train)
+    official.train(train)
+    x = torch.randn(3, 3, 50, 25, 2)
+    torch.manual_seed(1)
+    ours32 = enc.forward_map(x)
+    torch.manual_seed(1)
+    ref32 = official.forward_map(x)
+    torch.testing.assert_close(ours32, ref32, rtol=1e-4, atol=1e-5 * ref32.abs().max().item())
+
+    enc, official = _encoder_with_official_twin(temporal_conv)
+    enc.double().train(train)
+    official.double().train(train)
+    torch.manual_seed(1)
+    ours = enc.forward_map(x.double())
+    torch.manual_seed(1)
+    ref = official.forward_map(x.double())
+    torch.testing.assert_close(ours, ref, rtol=1e-9, atol=1e-12)
+    g = torch.randn_like(ref)
+    g_ours = torch.autograd.grad(ours, list(enc.parameters()), g)
+    g_ref = torch.autograd.grad(ref, list(official.parameters()), g)
+    scale = max(r.abs().max().item() for r in g_ref)
+    for (name, _), a, b in zip(enc.named_parameters(), g_ours, g_ref):
+        torch.testing.assert_close(a, b, rtol=1e-7, atol=1e-10 * scale, msg=name)
+    for (name, a), b in zip(enc.named_buffers(), official.buffers()):
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12, msg=name)
+
+
+def test_state_dict_is_the_official_one():
+    enc, official = _encoder_with_official_twin("auto")
+    assert list(official_state_dict(enc.state_dict())) == list(official.state_dict())
+    names = [k for k in enc.state_dict() if k.startswith("blocks.9.")]
+    assert names == [f"blocks.9.{k}" for k in (
+        "gcn.conv.weight", "gcn.conv.bias",
+        "tcn.0.weight", "tcn.0.bias", "tcn.0.running_mean", "tcn.0.running_var",
+        "tcn.0.num_batches_tracked", "tcn.2.weight", "tcn.2.bias",
+        "tcn.3.weight", "tcn.3.bias", "tcn.3.running_mean", "tcn.3.running_var",
+        "tcn.3.num_batches_tracked", "residual.0.weight", "residual.0.bias",
+        "residual.1.weight", "residual.1.bias", "residual.1.running_mean",
+        "residual.1.running_var", "residual.1.num_batches_tracked")]
+
+
+@pytest.mark.parametrize("t, kernel, stride, bias", [(13, 9, 1, True), (50, 9, 2, True),
+                                                      (25, 9, 2, False), (7, 9, 1, True),
+                                                      (20, 5, 3, True), (1, 9, 1, True)])
+def test_spectral_temporal_conv_equals_conv2d(t, kernel, stride, bias):
+    torch.manual_seed(0)
+    x = torch.randn(2, 6, t, 5, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(4, 6, kernel, 1, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(4, dtype=torch.float64, requires_grad=True) if bias else None
+    pad = (kernel - 1) // 2
+    ref = torch.nn.functional.conv2d(x, w, b, (stride, 1), (pad, 0))
+    out = spectral_temporal_conv(x, w, b, stride, pad)
+    torch.testing.assert_close(out, ref)
+    g = torch.randn_like(ref)
+    inputs = [x, w] + ([b] if bias else [])
+    for a, r in zip(torch.autograd.grad(out, inputs, g), torch.autograd.grad(ref, inputs, g)):
+        torch.testing.assert_close(a, r)
+
+
+def test_temporal_conv_choice():
+    enc = STGCN()
+    x = torch.zeros(1, 256, 13, 25)
+    assert [b.uses_spectral(x) for b in enc.blocks] == [False] * 7 + [True] * 3
+    assert not any(b.uses_spectral(x) for b in STGCN(temporal_conv="direct").blocks)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not any(b.uses_spectral(x) for b in enc.blocks)
+    assert all(b.uses_spectral(x) for b in STGCN(temporal_conv="spectral").blocks)
+    with pytest.raises(ValueError, match="temporal_conv"):
+        STGCN(temporal_conv="fft")
+
+
+@pytest.mark.slow
+def test_aimclr_step_equals_the_step_with_official_backbones():
+    """A whole AimCLR training step (views, three backbone passes, EADM, D3M, backward) gives the
+    same loss and gradients with this encoder as with the literal official one (float64)."""
+    from skelcl_lib.methods import AimCLR
+
+    def step(official: bool):
+        torch.manual_seed(0)
+        m = AimCLR(queue_size=16, seed=3).double().train()
+        m.on_epoch_start(1)
+        if official:
+            for enc in (m.encoder_q, m.encoder_k):
+                enc.backbone = official_from_encoder(enc.backbone)
+                enc.backbone.requires_grad_(enc is m.encoder_q)
+        x = torch.randn(4, 3, 50, 25, 2, dtype=torch.float64,
+                        generator=torch.Generator().manual_seed(2)) * 0.3
+        torch.manual_seed(1)
+        loss, _ = m.training_step((x, None))
+        params = [p for p in m.encoder_q.parameters()]
+        return loss, torch.autograd.grad(loss, params)
+
+    loss, grads = step(official=False)
+    loss_ref, grads_ref = step(official=True)
+    torch.testing.assert_close(loss, loss_ref, rtol=1e-9, atol=1e-12)
+    scale = max(g.abs().max().item() for g in grads_ref)
+    for a, b in zip(grads, grads_ref):
+        torch.testing.assert_close(a, b, rtol=1e-7, atol=1e-10 * scale)

@@ -14,6 +14,9 @@ Parameter count with the defaults: 821,380 (no head).
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -81,6 +84,10 @@ class GraphConv(nn.Module):
     linear map (both act on different axes; the bias becomes b_k ⊗ column sums of A_k) but
     moves K·C_in instead of K·C_out channels through the graph product: cheaper in every block
     where C_in < C_out (blocks 1, 5, 8, 10). :meth:`forward_reference` is the literal order.
+
+    Without copies: one matmul with the partitions side by side, ``x @ [A_1 … A_K]``, gives
+    (N, C_in, T, K, W) in memory, i.e. (N, C_in, T·K, W); the 1×1 conv over the K·C_in channels
+    is then a (K, 1) conv with stride (K, 1) on that view.
     """
 
     def __init__(self, in_channels: int, out_channels: int, num_partitions: int = 3):
@@ -90,11 +97,13 @@ class GraphConv(nn.Module):
 
     def forward(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
         n, c, t, v = x.shape
-        k, c_out = self.K, self.conv.out_channels // self.K
-        xa = torch.einsum("nctv,kvw->nkctw", x, A).reshape(n, k * c, t, A.shape[-1])
-        w = self.conv.weight.view(k, c_out, c).transpose(0, 1).reshape(c_out, k * c, 1, 1)
+        k, w = self.K, A.shape[-1]
+        c_out = self.conv.out_channels // k
+        xa = torch.matmul(x, A.permute(1, 0, 2).reshape(v, k * w))         # (N, C, T, K·W)
+        weight = self.conv.weight.view(k, c_out, c).permute(1, 2, 0).unsqueeze(-1)   # (C', C, K, 1)
+        y = F.conv2d(xa.view(n, c, t * k, w), weight, stride=(k, 1))     # (N, C', T, W)
         bias = torch.einsum("kc,kw->cw", self.conv.bias.view(k, c_out), A.sum(dim=1))
-        return F.conv2d(xa, w) + bias[None, :, None, :]
+        return y + bias[None, :, None, :]
 
     def forward_reference(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
         """The official order: conv to (N, K, C_out, T, V), then the graph product."""
@@ -103,13 +112,108 @@ class GraphConv(nn.Module):
         return torch.einsum("nkctv,kvw->nctw", x, A)
 
 
+# ------------------------------------------------------------------ temporal conv, spectral form
+
+@functools.lru_cache(maxsize=64)
+def _spectral_matrices(t_in: int, kernel: int, pad: int, stride: int) -> dict:
+    """Real DFT matrices (float64, CPU) for a length-``t_in`` temporal conv done as a product.
+
+    The conv y[t] = Σ_k W[k] x[s·t + k − p] (zero padding p) equals a circular convolution of
+    length L = t_in + p: the p wrapped-around positions land in zeros. Frequencies f = 0 … L//2;
+    f = 0 (and L/2 when L is even) are real, the others complex. Keys:
+
+    - ``forward`` (R, t_in): rows cos(2πft/L) of the real, then of the complex frequencies, then
+      rows −sin(2πft/L) of the complex ones, so ``forward @ x`` gives [X_real; Re X_c; Im X_c];
+    - ``kernel_re`` / ``kernel_im`` (kernel, F): G_f = Σ_k W[k] e^{−2πif(p−k)/L};
+    - ``inverse`` (t_out, R): y at t·s from [Y_real; Re Y_c; Im Y_c] (Hermitian symmetry);
+    - ``real``, ``complex``: the frequency indices of each kind.
+    """
+    L = t_in + pad
+    nf = L // 2 + 1
+    real = [0] + ([L // 2] if L % 2 == 0 else [])
+    cplx = [f for f in range(nf) if f not in real]
+    f = torch.arange(nf, dtype=torch.float64)
+    ang = 2 * math.pi * torch.outer(f, torch.arange(t_in, dtype=torch.float64)) / L   # (F, T)
+    forward = torch.cat([ang.cos()[real], ang.cos()[cplx], -ang.sin()[cplx]])
+    ang_k = 2 * math.pi * torch.outer(pad - torch.arange(kernel, dtype=torch.float64), f) / L
+    t_out = (t_in + 2 * pad - kernel) // stride + 1
+    tau = torch.arange(t_out, dtype=torch.float64) * stride
+    ang_t = 2 * math.pi * torch.outer(tau, f) / L                                     # (t_out, F)
+    weight = torch.full((nf,), 2.0 / L, dtype=torch.float64)
+    weight[real] = 1.0 / L
+    inverse = torch.cat([(ang_t.cos() * weight)[:, real], (ang_t.cos() * weight)[:, cplx],
+                         (-ang_t.sin() * weight)[:, cplx]], dim=1)
+    return {"forward": forward, "kernel_re": ang_k.cos(), "kernel_im": -ang_k.sin(),
+            "inverse": inverse, "real": real, "complex": cplx, "length": L}
+
+
+def spectral_temporal_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                           stride: int = 1, padding: int | None = None) -> torch.Tensor:
+    """``F.conv2d(x, weight, bias, (stride, 1), (padding, 0))`` for a (kernel, 1) weight, by DFT.
+
+    x: (N, C, T, V), weight: (C', C, k, 1) -> (N, C', T', V). The same linear map as the direct
+    conv (equal to float rounding), computed in the frequency domain along time: one real DFT of
+    x (a matmul), then per frequency a product with that frequency's kernel spectrum G_f, done as
+    1×1 convs (C -> C'), then the inverse DFT at the output times only (a matmul; the stride
+    costs nothing). A complex product takes three real ones (Gauss):
+    with X = a + ib and G = g + ih, P1 = (a + b)g, P2 = a(h − g), P3 = b(g + h), and
+    XG = (P1 − P3) + i(P1 + P2). For T = 13, k = 9 that is 1 + 8·3 = 25 C×C' products per
+    position instead of the direct conv's 117. Differentiable.
+    """
+    n, c, t, v = x.shape
+    c_out, _, kernel, _ = weight.shape
+    pad = (kernel - 1) // 2 if padding is None else int(padding)
+    mats = _spectral_matrices(t, kernel, pad, int(stride))
+    dt = dict(dtype=x.dtype, device=x.device)
+    real, cplx = mats["real"], mats["complex"]
+    nr, nc = len(real), len(cplx)
+    # DFT along time: (T, N·C·V) -> (R, N, C, 1, V), one 1×1-conv input per row
+    xf = (mats["forward"].to(**dt) @ x.permute(2, 0, 1, 3).reshape(t, -1)).view(-1, n, c, 1, v)
+    x_re, x_im = xf[nr:nr + nc], xf[nr + nc:]
+    x_sum = (x_re + x_im).unbind(0)
+    xf = xf.unbind(0)
+    w = weight[..., 0]                                                      # (C', C, k)
+    g = torch.einsum("ock,kf->foc", w, mats["kernel_re"].to(**dt))[..., None, None]
+    h = torch.einsum("ock,kf->foc", w, mats["kernel_im"].to(**dt))[..., None, None]
+    # the bias is a constant in time: it goes into the zero frequency (scaled by L)
+    b0 = None if bias is None else bias * mats["length"]
+    outs_real = [F.conv2d(xf[i], g[f], b0 if f == 0 else None) for i, f in enumerate(real)]
+    g_c, h_c = g[cplx], h[cplx]
+    g_c, h_minus_g, g_plus_h = g_c.unbind(0), (h_c - g_c).unbind(0), (g_c + h_c).unbind(0)
+    outs_re, outs_im = [], []
+    for j in range(nc):
+        p1 = F.conv2d(x_sum[j], g_c[j])
+        p2 = F.conv2d(xf[nr + j], h_minus_g[j])
+        p3 = F.conv2d(xf[nr + nc + j], g_plus_h[j])
+        outs_re.append(p1 - p3)
+        outs_im.append(p1 + p2)
+    yf = torch.stack(outs_real + outs_re + outs_im)                         # (R, N, C', 1, V)
+    y = mats["inverse"].to(**dt) @ yf.view(yf.shape[0], -1)                  # (T', N·C'·V)
+    return y.view(-1, n, c_out, v).permute(1, 2, 0, 3).contiguous()
+
+
+# Spectral temporal convs pay on the CPU once the channel product is large enough (blocks 8-10);
+# the narrow early blocks keep the direct conv (docs/results/step_benchmark.md).
+SPECTRAL_MIN_CHANNELS = 64 * 64
+TEMPORAL_CONVS = ("auto", "direct", "spectral")
+
+
 class STGCNBlock(nn.Module):
-    """One ST-GCN block: ReLU(tcn(gcn(x)) + res(x)); tcn = BN-ReLU-Conv(9×1, stride)-BN-Dropout."""
+    """One ST-GCN block: ReLU(tcn(gcn(x)) + res(x)); tcn = BN-ReLU-Conv(9×1, stride)-BN-Dropout.
+
+    ``temporal_conv``: "direct" (``nn.Conv2d``), "spectral" (:func:`spectral_temporal_conv`, the
+    same map) or "auto" (spectral on the CPU when the temporal conv's C·C' ≥
+    :data:`SPECTRAL_MIN_CHANNELS`, i.e. blocks 8–10 of the ¼-width network).
+    The submodules and the state dict are the official ones whatever the choice.
+    """
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1,
                  dropout: float = 0.0, residual: bool = True, temporal_kernel: int = 9,
-                 num_partitions: int = 3):
+                 num_partitions: int = 3, temporal_conv: str = "auto"):
         super().__init__()
+        if temporal_conv not in TEMPORAL_CONVS:
+            raise ValueError(f"STGCNBlock: temporal_conv {temporal_conv!r}; expected one of {TEMPORAL_CONVS}")
+        self.temporal_conv = temporal_conv
         pad = (temporal_kernel - 1) // 2
         self.gcn = GraphConv(in_channels, out_channels, num_partitions)
         self.tcn = nn.Sequential(
@@ -129,8 +233,23 @@ class STGCNBlock(nn.Module):
                 nn.BatchNorm2d(out_channels),
             )
 
+    def uses_spectral(self, x: torch.Tensor) -> bool:
+        """Whether the temporal conv runs in the spectral form for an input like x."""
+        if self.temporal_conv != "auto":
+            return self.temporal_conv == "spectral"
+        conv = self.tcn[2]
+        # (under bfloat16 autocast the DFT products would lose precision: keep the direct conv)
+        return (x.device.type == "cpu" and not torch.is_autocast_enabled("cpu")
+                and conv.in_channels * conv.out_channels >= SPECTRAL_MIN_CHANNELS)
+
     def forward(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
-        y = self.tcn(self.gcn(x, A))
+        bn1, relu, conv, bn2, drop = self.tcn
+        y = relu(bn1(self.gcn(x, A)))
+        if self.uses_spectral(y):
+            y = spectral_temporal_conv(y, conv.weight, conv.bias, conv.stride[0], conv.padding[0])
+        else:
+            y = conv(y)
+        y = drop(bn2(y))
         if self.residual is not None:
             y = y + self.residual(x)
         return F.relu(y, inplace=True)
@@ -146,17 +265,21 @@ class STGCN(nn.Module):
     ``forward`` returns the body-averaged pooled features (no head); ``forward_map`` returns the
     final feature map (N·M, hidden_dim, T', V) on which AimCLR's EADM acts; ``pool`` maps such a map
     to features, so ``forward(x) == pool(forward_map(x), M)``.
+
+    ``temporal_conv`` ("auto") only chooses how the temporal convs are computed (see
+    :class:`STGCNBlock`); it does not change the function, the parameters or the state dict.
     """
 
     def __init__(self, layout: Layout | str = "ntu25", hidden_channels: int = 16,
                  hidden_dim: int = 256, in_channels: int = 3, dropout: float = 0.5,
-                 edge_importance: bool = True, geodesic_partitions: bool = False):
+                 edge_importance: bool = True, geodesic_partitions: bool = False,
+                 temporal_conv: str = "auto"):
         super().__init__()
         self.layout = get_layout(layout)
         A = torch.from_numpy(spatial_partitions(self.layout, geodesic=geodesic_partitions))
         self.register_buffer("A", A)                        # (K=3, V, V), not trained
         v = self.layout.num_joints
-        self.in_channels = in_channels
+        self.in_channels, self.hidden_channels, self.dropout = in_channels, hidden_channels, dropout
         self.out_dim = hidden_dim
         self.data_bn = nn.BatchNorm1d(in_channels * v)      # channel index v·C + c
         h = hidden_channels
@@ -165,13 +288,23 @@ class STGCN(nn.Module):
                 (h, 2 * h, 2), (2 * h, 2 * h, 1), (2 * h, 2 * h, 1),
                 (2 * h, 4 * h, 2), (4 * h, 4 * h, 1), (4 * h, hidden_dim, 1)]
         self.blocks = nn.ModuleList(
-            STGCNBlock(cin, cout, s, dropout=0.0 if i == 0 else dropout, residual=i > 0)
+            STGCNBlock(cin, cout, s, dropout=0.0 if i == 0 else dropout, residual=i > 0,
+                       temporal_conv=temporal_conv)
             for i, (cin, cout, s) in enumerate(spec))
         if edge_importance:
             self.edge_importance = nn.ParameterList(
                 nn.Parameter(torch.ones_like(A)) for _ in self.blocks)
         else:
             self.edge_importance = None
+
+    def set_temporal_conv(self, kind: str) -> "STGCN":
+        """Choose how every block computes its temporal conv ("auto", "direct", "spectral"); the
+        function and the parameters stay the same (see :class:`STGCNBlock`)."""
+        if kind not in TEMPORAL_CONVS:
+            raise ValueError(f"STGCN: temporal_conv {kind!r}; expected one of {TEMPORAL_CONVS}")
+        for block in self.blocks:
+            block.temporal_conv = kind
+        return self
 
     def forward_map(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, C, T, V, M) -> final feature map (N·M, hidden_dim, T', V)."""
