@@ -83,7 +83,7 @@ print("same seed, same batch:", torch.equal(out, same))
 # %% [markdown]
 # ## 3. The transforms, one by one
 #
-# The table says what each one does (METHODS.md §3 has the exact official definitions).
+# The table says what each one does (docs/methods.md §3 has the exact official definitions).
 #
 # | class | AS-CAL name | AimCLR | what it changes |
 # |---|---|---|---|
@@ -423,4 +423,4 @@ check_crop_indices(crop_indices)
 #   Self-supervised Action Recognition", AAAI 2022, arXiv 2112.03590; code `Levigty/AimCLR`.
 # - T. Chen et al., "A Simple Framework for Contrastive Learning of Visual Representations"
 #   (SimCLR), ICML 2020: the study of which augmentations matter.
-# - `docs` of this course: METHODS.md §3 (exact augmentation definitions) and §9 (quirks and options).
+# - `docs/methods.md` of this course: §3 (exact augmentation definitions) and §9 (quirks and options).

@@ -9,7 +9,7 @@
 # 4. show, by training with several momentum values α, why the key encoder must move slowly.
 #
 # Library parts: `skelcl_lib.models.LSTMEncoder`, `skelcl_lib.methods.moco.make_key_encoder`,
-# `momentum_update`, and the full method `skelcl_lib.methods.ASCAL` (METHODS.md §4.2).
+# `momentum_update`, and the full method `skelcl_lib.methods.ASCAL` (docs/methods.md §4.2).
 
 # %%
 # %matplotlib inline
@@ -98,7 +98,7 @@ plt.show()
 # %% [markdown]
 # The two averages differ: with padding included, the CAE also encodes *how long* the clip was
 # and how the LSTM "rings down" on zeros. We keep the official behaviour; it is one of the
-# documented quirks (METHODS.md §9).
+# documented quirks (docs/methods.md §9).
 #
 # ### Exercise 1: the CAE from hidden states
 #
@@ -276,7 +276,7 @@ for a, (losses, cons) in results.items():
 # (rerun with another `seed` and the order changes). With a small α the key encoder (nearly)
 # equals the query encoder, so both views pass through the same function; with α = 0.999 the
 # keys still come from the random initial LSTM. Either way a pretraining loss is not a measure of
-# the representation (METHODS.md §8.7: judge runs with a probe). Over long runs MoCo reports that
+# the representation (docs/methods.md §8.7: judge runs with a probe). Over long runs MoCo reports that
 # α = 0 fails to train with a large queue and that 0.99–0.9999 work well.
 #
 # A second reason for the momentum encoder: keys need no gradient, so the key pass is cheap,

@@ -9,7 +9,7 @@
 # 4. measure how *stale* the keys in the queue are, and relate it to the momentum α of notebook 04.
 #
 # Library parts: `skelcl_lib.methods.moco.KeyQueue` (buffers `queue: (K, D)` and `ptr`, saved
-# with every checkpoint), `skelcl_lib.methods.ASCAL`, `skelcl_lib.train.fit` (METHODS.md §4.3).
+# with every checkpoint), `skelcl_lib.methods.ASCAL`, `skelcl_lib.train.fit` (docs/methods.md §4.3).
 
 # %%
 # %matplotlib inline
@@ -274,7 +274,7 @@ plt.show()
 # key encoder keeps a large queue consistent.
 #
 # A related quirk: AS-CAL's first epoch only *fills* the queue with keys of the randomly
-# initialised key encoder, without any gradient step (METHODS.md §4.5). `ASCAL` reproduces it
+# initialised key encoder, without any gradient step (docs/methods.md §4.5). `ASCAL` reproduces it
 # (`training_step` returns `loss=None` in epoch 1 and the loop skips backward); the option
 # `skip_warmup_epoch=True` trains from the first epoch instead.
 #
@@ -285,7 +285,7 @@ plt.show()
 # - A key lives K / B steps (512 for AS-CAL on NTU); during that time the key encoder moves, so
 #   keys are stale, and a large momentum α keeps the staleness small.
 # - Under DDP every process enqueues the keys of *all* processes (gathered in rank order), so the
-#   queues stay identical (METHODS.md §8.6).
+#   queues stay identical (docs/methods.md §8.6).
 #
 # ## References
 #

@@ -75,7 +75,7 @@ plt.show()
 
 # %% [markdown]
 # The InfoNCE loss falls, but a falling pretraining loss says little about the representation
-# (METHODS.md §8.7). We judge the encoder by what a classifier can read from its frozen features.
+# (docs/methods.md §8.7). We judge the encoder by what a classifier can read from its frozen features.
 #
 # ## 2. Frozen CAE features
 #

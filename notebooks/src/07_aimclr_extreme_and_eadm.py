@@ -395,4 +395,4 @@ check_eadm_joint_mask(joint_mask)
 # - L. Li et al., "3D Human Action Representation Learning via Cross-View Consistency Pursuit"
 #   (CrosSCLR, SkeletonCLR), CVPR 2021; code `LinguoLi/CrosSCLR`.
 # - L. Yang et al., "SimAM: A Simple, Parameter-Free Attention Module", ICML 2021.
-# - `docs/METHODS.md` §5–6 of this project (in `../shared/docs`).
+# - `docs/methods.md` §5–6 of this course.

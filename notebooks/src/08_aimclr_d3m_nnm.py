@@ -43,7 +43,7 @@ print("train", train.x.shape, "test", test.x.shape, "fit on", len(train_fit), "c
 # %% [markdown]
 # ## 1. A full AimCLR run
 #
-# One AimCLR step (METHODS.md §6.5): two normal views (query, key) and one extreme view; the
+# One AimCLR step (docs/methods.md §6.5): two normal views (query, key) and one extreme view; the
 # query encoder runs on the normal view and, once, on the extreme view, whose last feature map
 # gives z_e (as is) and z_ed (after EADM) through the same head; the momentum encoder gives the
 # key. The loss is the normal InfoNCE (or NNM, later) plus D3M. We train with the library's loop.
@@ -309,4 +309,4 @@ check_ensemble(fuse)
 #   Self-supervised Action Recognition", AAAI 2022 (arXiv 2112.03590); code `Levigty/AimCLR`.
 # - K. He et al., "Momentum Contrast for Unsupervised Visual Representation Learning", CVPR 2020.
 # - L. Li et al., CrosSCLR (CVPR 2021), for SkeletonCLR and the 3-stream protocol.
-# - `docs/METHODS.md` §6 of this project (in `../shared/docs`).
+# - `docs/methods.md` §6 of this course.

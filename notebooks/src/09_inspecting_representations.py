@@ -333,7 +333,7 @@ check_honest_number(honest_number_solution)
 #   `Feeder_semi`): encoder + a new linear layer fine-tuned on the labelled subset only;
 # - **fine-tuning**: the same with every label.
 #
-# No public config gives AimCLR's fine-tuning schedule (METHODS.md §8 pitfall 2); the library's
+# No public config gives AimCLR's fine-tuning schedule (docs/methods.md §8 pitfall 2); the library's
 # settings are SGD Nesterov lr 0.01, wd 1e-4, gradient-norm clip 2. Here we fine-tune the
 # AS-CAL LSTM for a few epochs (ST-GCN fine-tuning is too slow for a 2-core CPU in a notebook;
 # `skelcl evaluate --protocol semi1 semi10 finetune` runs it anywhere).

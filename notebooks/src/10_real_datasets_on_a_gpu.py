@@ -22,8 +22,8 @@
 #
 # Library parts: `skelcl_lib.data` (`ntu`, `pku`, `nucla`, `formats`, `frame50`),
 # `skelcl_lib.train` (`load_config`, `skelcl pretrain`), `skelcl_lib.evaluate` (`skelcl evaluate`,
-# `ensemble`). References: METHODS.md §2, §4.4, §6.6–6.8, §7–9 and FORMATS.md §3–4 (in
-# `../shared/docs`), and `docs/results/readers.md`.
+# `ensemble`). References: `docs/methods.md` §2, §4.4, §6.6–6.8, §7–9, and
+# `docs/results/readers.md`.
 
 # %%
 # %matplotlib inline
@@ -143,7 +143,7 @@ plt.show()
 # ```
 #
 # Disk: the NTU-60 xsub `train_data.npy` alone is ≈ 7.2 GB and NTU-120 xsub train ≈ 11 GB; the
-# frame50 array of NTU-60 xsub train is ≈ 1.2 GB (METHODS.md §2.1, §2.3, [analysis]). AimCLR
+# frame50 array of NTU-60 xsub train is ≈ 1.2 GB (docs/methods.md §2.1, §2.3, [analysis]). AimCLR
 # only needs the frame50 folders; AS-CAL reads the 300-frame arrays.
 #
 # All commands go through one entry point, `skelcl` (also `python -m skelcl_lib`); each has its
@@ -334,7 +334,7 @@ except DataFormatError as e:
 # %% [markdown]
 # `load_stgcn` opens an array + label pair as `SkeletonData` (memory-mapped: nothing is read
 # until used); setup, camera and performer come from the names. Then we look at one prepared
-# sample **before and after frame50** (METHODS.md §2.3): AimCLR's preprocessing centres every
+# sample **before and after frame50** (docs/methods.md §2.3): AimCLR's preprocessing centres every
 # body on joint 21 (spine shoulder) in every frame, resamples the valid frames to 50, and rotates
 # each frame about the vertical axis so that the shoulders are parallel to x.
 
@@ -562,7 +562,7 @@ plt.show()
 # in neither line of a split file is **skipped and counted** here, where AimCLR would silently put
 # it in "val". The counts often quoted for PKU-MMD I xsub, 18,841 / 3,247, are [unverified]: check
 # your report against them. PKU-MMD part II uses `--part 2` and the `*_v2.txt` split files; the
-# author says it shares part I's preprocessing and settings (METHODS.md §8, pitfall 5).
+# author says it shares part I's preprocessing and settings (docs/methods.md §8, pitfall 5).
 #
 # ## 6. N-UCLA
 #
@@ -602,7 +602,7 @@ else:
 
 # %% [markdown]
 # The clips are short (median about 30 frames): AS-CAL's N-UCLA setting uses 60 frames and a
-# queue of only 500 (METHODS.md §4.4). Neither paper publishes N-UCLA linear-evaluation numbers
+# queue of only 500 (docs/methods.md §4.4). Neither paper publishes N-UCLA linear-evaluation numbers
 # (AS-CAL's code supports the dataset, but its results are [unverified]), so there is no target
 # to reproduce. The course's `ascal_nucla` and `aimclr_nucla` configs are sized for a CPU and
 # read this folder directly: `skelcl pretrain --config aimclr_nucla --set data.root=/path/to/nw_ucla`.
@@ -689,7 +689,7 @@ for kind, cs in groups.items():
 # A paper config names a `base` and overrides only what differs (`aimclr_ntu60_xsub_joint` =
 # `aimclr_paper` + its data folder + its stream). `load_config` resolves the chain and merges the
 # library defaults, so what you see below is exactly what a run would use. The tables compare
-# the loaded values with the official ones (METHODS.md §4.4 AS-CAL pretraining [config]; §6.1,
+# the loaded values with the official ones (docs/methods.md §4.4 AS-CAL pretraining [config]; §6.1,
 # §6.6 AimCLR [code, config]).
 
 # %%
@@ -712,7 +712,7 @@ def compare(cfg_name, official, overrides=()):
     return cfg
 
 
-ASCAL_OFFICIAL = {   # METHODS.md §4.4 [config], §4.2, §4.5
+ASCAL_OFFICIAL = {   # docs/methods.md §4.4 [config], §4.2, §4.5
     "model.K": (16384, "nce_k"), "model.tau": (0.06, "nce_t, not MoCo's 0.07"),
     "model.alpha": (0.999, "momentum of the key LSTM"), "model.hidden_size": (256, ""),
     "model.num_layers": (1, ""), "model.selected_frames": (150, "first 150 frames, plain slicing"),
@@ -725,7 +725,7 @@ ASCAL_OFFICIAL = {   # METHODS.md §4.4 [config], §4.2, §4.5
     "train.epochs": (60, "official loop: 61 passes, evaluates ckpt_epoch_60"),
     "train.amp": (False, "apex AMP optional, off by default (§4.5)"), "seed": (1, ""),
 }
-AIMCLR_OFFICIAL = {  # METHODS.md §6.1, §6.2, §6.4, §6.6
+AIMCLR_OFFICIAL = {  # docs/methods.md §6.1, §6.2, §6.4, §6.6
     "model.queue_size": (32768, "K"), "model.momentum": (0.999, "m"),
     "model.temperature": (0.07, "T"), "model.feature_dim": (128, ""), "model.mlp": (True, ""),
     "model.hidden_channels": (16, "¼-width ST-GCN"), "model.hidden_dim": (256, ""),
@@ -758,7 +758,7 @@ show_table(["config", "method", "data.root", "protocol", "stream", "epochs", "ba
 
 # %% [markdown]
 # The configs build the official-size models in a second on a CPU (no training here). The
-# parameter counts match METHODS.md: the LSTM has 417,792 parameters (§4.2); one ST-GCN
+# parameter counts match docs/methods.md: the LSTM has 417,792 parameters (§4.2); one ST-GCN
 # backbone 821,380 and both AimCLR encoders with heads ≈ 1.84 M (§5.4).
 
 # %%
@@ -778,7 +778,7 @@ for cfg, frames in ((cfg_ascal, 300), (cfg_aim, 50)):   # AS-CAL reads 300-frame
 
 # %% [markdown]
 # **Linear evaluation** is not part of the pretraining config: `skelcl evaluate` picks the
-# protocol of the method (`--linear-protocol ascal | aimclr`). Its settings against METHODS.md
+# protocol of the method (`--linear-protocol ascal | aimclr`). Its settings against docs/methods.md
 # §4.6 (AS-CAL) and §6.7 (AimCLR):
 
 # %%
@@ -804,7 +804,7 @@ show_table(["setting", "AS-CAL official", "ours", "", "AimCLR official", "ours",
 #
 # ### Faithful quirks and the options that fix them
 #
-# The defaults reproduce the official behaviour, quirks included (METHODS.md §9). Each fix is a
+# The defaults reproduce the official behaviour, quirks included (docs/methods.md §9). Each fix is a
 # named option, never a silent change; a results table must say which options were on.
 #
 # | quirk (method) | default | fix |
@@ -822,8 +822,8 @@ show_table(["setting", "AS-CAL official", "ours", "", "AimCLR official", "ours",
 # ### Commands and the numbers to expect
 #
 # One benchmark = one pretraining + one linear evaluation. AS-CAL evaluates `ckpt_epoch_060`
-# with the query encoder (METHODS.md §8, pitfall 14). The numbers are top-1 % under linear
-# evaluation, with their source tags from METHODS.md §7: [README] an official README or results
+# with the query encoder (docs/methods.md §8, pitfall 14). The numbers are top-1 % under linear
+# evaluation, with their source tags from docs/methods.md §7: [README] an official README or results
 # image, [3rd-party] quoted by another paper, [unverified] not confirmed.
 
 # %%
@@ -851,14 +851,14 @@ for cfg_name, root, flags, expected in BENCH:
 show_table(["commands", "expected top-1 (%)"], rows)
 
 # %% [markdown]
-# Some other published numbers (METHODS.md §7.3): 3s-AimCLR 78.9 / 83.8 (NTU-60 xsub / xview),
+# Some other published numbers (docs/methods.md §7.3): 3s-AimCLR 78.9 / 83.8 (NTU-60 xsub / xview),
 # 68.2 / 68.8 (NTU-120 xsub / xset), 87.8 (PKU-MMD I) [3rd-party] and 38.5 (PKU-MMD II)
 # [README, AimCLR-v2]; with the released checkpoints 79.18 / 84.02 / 87.79 [README]. The
 # released motion and bone streams give 68.68 / 71.83 / 72.00 and 71.87 / 77.02 / 82.03 (NTU-60
 # xsub, xview, PKU-MMD I) [README].
 
 # %%
-EXPECTED = {  # benchmark: {model: top-1}  (METHODS.md §7; tags in the text above)
+EXPECTED = {  # benchmark: {model: top-1}  (docs/methods.md §7; tags in the text above)
     "NTU-60 xsub": {"AS-CAL (CAE+)": 58.5, "AimCLR joint": 74.3, "3s-AimCLR": 78.9},
     "NTU-60 xview": {"AS-CAL (CAE+)": 64.8, "AimCLR joint": 79.7, "3s-AimCLR": 83.8},
     "NTU-120 xsub": {"AS-CAL (CAE+)": 48.6, "AimCLR joint": 63.4, "3s-AimCLR": 68.2},
@@ -882,7 +882,7 @@ plt.show()
 
 # %% [markdown]
 # Reproductions usually land a little below or above these: different PyTorch versions, a
-# different linear-evaluation batch size (a gap of over 2 % has been reported, METHODS.md §8,
+# different linear-evaluation batch size (a gap of over 2 % has been reported, docs/methods.md §8,
 # pitfall 8) and best-epoch-on-test selection all move the last digit. Never report a fine-tuned
 # (unfrozen) encoder as linear evaluation (pitfall 1).
 #
@@ -897,7 +897,7 @@ plt.show()
 #
 # Which weights do the official ensemble scripts give the three streams, and what exactly do
 # they add up: the streams' logits, their softmax probabilities, or their features?
-# (METHODS.md §6.8, pitfall 3 in §8.)
+# (docs/methods.md §6.8, pitfall 3 in §8.)
 
 # %%
 my_weights = {"joint": None, "bone": None, "motion": None}   # YOUR ANSWER HERE
@@ -1005,7 +1005,7 @@ check_iterations_per_epoch(iterations)
 
 # %% [markdown]
 # **What to expect for time.** The authors give no wall-clock, GPU or throughput figures, and
-# this course has not timed a paper run on a GPU. What METHODS.md derives from the code
+# this course has not timed a paper run on a GPU. What docs/methods.md derives from the code
 # ([analysis] estimates, not measurements):
 #
 # | run | iterations per epoch | whole run |
@@ -1020,7 +1020,7 @@ check_iterations_per_epoch(iterations)
 # An AimCLR iteration costs ≈ 1.1 TFLOP (three ST-GCN forwards, two backwards) and memory is
 # small (a 16 MiB queue, < 1 M parameters per encoder). In the official code the likely
 # bottleneck is loading and augmenting in numpy on the CPU (not measured); skelcl augments on the
-# GPU, which leaves reading the memory-mapped arrays: keep them on the machine's local disk. For AS-CAL, METHODS.md guesses an epoch "on the order of a
+# GPU, which leaves reading the memory-mapped arrays: keep them on the machine's local disk. For AS-CAL, docs/methods.md guesses an epoch "on the order of a
 # minute on a modern GPU" [unverified estimate]. 3s-AimCLR needs **three** such pretrainings.
 # Measure your own GPU before planning: run one epoch (`--set train.epochs=1`), read `seconds`
 # in `runs/NAME/log.jsonl`, and multiply.
@@ -1089,7 +1089,7 @@ else:
 #   Recognition (Northwestern-UCLA Multiview Action 3D). CVPR 2014.
 # - S. Yan, Y. Xiong, D. Lin. Spatial Temporal Graph Convolutional Networks for Skeleton-Based
 #   Action Recognition (ST-GCN). AAAI 2018. Code: `yysijie/st-gcn`.
-# - The course's `docs/results/readers.md`, and METHODS.md / FORMATS.md in `../shared/docs`.
+# - The course's `docs/methods.md` and `docs/results/readers.md`.
 
 # %%
 shutil.rmtree(WORK, ignore_errors=True)   # the scratch files of this notebook

@@ -30,7 +30,7 @@ def check_batch_shape(answer) -> bool:
 
 
 def check_frame_vector_size(answer) -> bool:
-    """How many numbers AS-CAL's LSTM reads per NTU frame (C * V * M, METHODS.md §1.1)."""
+    """How many numbers AS-CAL's LSTM reads per NTU frame (C * V * M, docs/methods.md §1.1)."""
     try:
         n = int(answer)
     except (TypeError, ValueError):

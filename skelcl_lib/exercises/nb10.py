@@ -107,7 +107,7 @@ def check_fusion(weights, on) -> bool:
         if s > 0 and all(abs(w[k] / s - _WANT_WEIGHTS[k] / 1.6) < 1e-6 for k in _STREAMS):
             return verdict(False, hint="Same proportions, hence the same predictions, but the official "
                                        "scripts use the unnormalised weights: give those.")
-        return verdict(False, hint="Look up the ensemble scripts in METHODS.md §6.8 (joint, bone, motion).")
+        return verdict(False, hint="Look up the ensemble scripts in docs/methods.md §6.8 (joint, bone, motion).")
     if what.startswith("logit") or what in ("raw logits", "scores", "raw scores"):
         return verdict(True, "Correct: 0.6·joint + 0.6·bone + 0.4·motion on the raw logits of each "
                              "stream's best linear-evaluation epoch; no loss ties the streams together.")
