@@ -119,8 +119,9 @@ plt.show()
 # `to_sample(frames)` returning our layout for one sample, `(C, T, V, M=1)`.
 
 # %%
-from skelcl_lib.exercises.nb01 import (check_bone_lengths, check_facing_angle, check_guess_camera,
-                                       check_to_sample)
+from skelcl_lib.exercises import show_solution
+from skelcl_lib.exercises.nb01 import (SOLUTIONS, check_bone_lengths, check_facing_angle,
+                                       check_guess_camera, check_to_sample)
 
 
 def to_sample(frames: np.ndarray) -> np.ndarray:
@@ -130,17 +131,8 @@ def to_sample(frames: np.ndarray) -> np.ndarray:
 
 check_to_sample(to_sample)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def to_sample(frames):
-#     return frames.transpose(2, 0, 1)[..., None]   # (T, V, C) -> (C, T, V) -> (C, T, V, 1)
-# check_to_sample(to_sample)
-# ```
-# `reshape(3, T, V, 1)` gives the right shape with scrambled values: reshape never moves data
-# between axes, transpose does.
-# </details>
+# %%
+show_solution(SOLUTIONS, "to_sample")
 
 # %% [markdown]
 # Coordinates over time are the raw signal the encoders read. Here are both hands of a
@@ -293,26 +285,8 @@ def guess_camera(sample: np.ndarray, replication: int) -> int:
 check_facing_angle(facing_angle, data)
 check_guess_camera(guess_camera, data)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def facing_angle(sample):
-#     n = viz.valid_length(sample)
-#     s = sample[:, :n, NTU25.right_shoulder, 0] - sample[:, :n, NTU25.left_shoulder, 0]  # (3, n)
-#     return float(np.median(np.degrees(np.arctan2(np.abs(s[2]), s[0]))))
-#
-# def guess_camera(sample, replication):
-#     turn = int(np.argmin(np.abs(facing_angle(sample) - np.array([0, 45, 90]))))  # 0, 1, 2
-#     faced = 2 if replication % 2 == 1 else 3           # the camera the performer faces
-#     side = 5 - faced                                   # the other +-45 degree camera
-#     return [faced, 1, side][turn]
-#
-# check_facing_angle(facing_angle, data)
-# check_guess_camera(guess_camera, data)
-# ```
-# This works for one person; in the handshake the performer faces the partner, not a camera.
-# </details>
+# %%
+show_solution(SOLUTIONS, "facing_angle")
 
 # %% [markdown]
 # A linear classifier on raw coordinates sees very different numbers for the three recordings of
@@ -335,17 +309,8 @@ def my_bone_lengths(x: np.ndarray, layout) -> np.ndarray:
 
 check_bone_lengths(my_bone_lengths)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def my_bone_lengths(x, layout):
-#     parents = np.asarray(layout.parents)
-#     return np.linalg.norm(x - x[:, :, parents], axis=0)
-# check_bone_lengths(my_bone_lengths)
-# ```
-# The library has the same function: `skelcl_lib.skeleton.bone_lengths(x, layout)`.
-# </details>
+# %%
+show_solution(SOLUTIONS, "bone_lengths")
 
 # %% [markdown]
 # The generator can switch the sensor simulation off (`noise=False, glitches=False`). Without it,

@@ -326,7 +326,9 @@ print("the centre joint's bone is zero:", bool((bone[:, :, :, NTU25.center_joint
 # (`R_y` has `-sin` in row 0, column 2). The checker also verifies that bone lengths are kept.
 
 # %%
-from skelcl_lib.exercises.nb02 import check_crop_indices, check_indistinguishable, check_rotation_matrix
+from skelcl_lib.exercises import show_solution
+from skelcl_lib.exercises.nb02 import (SOLUTIONS, check_crop_indices, check_indistinguishable,
+                                       check_rotation_matrix)
 
 
 def rotation_matrix(axis, theta):
@@ -336,19 +338,8 @@ def rotation_matrix(axis, theta):
 
 check_rotation_matrix(rotation_matrix)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def rotation_matrix(axis, theta):
-#     c, s = np.cos(theta), np.sin(theta)
-#     if axis == 0:
-#         return np.array([[1, 0, 0], [0, c, s], [0, -s, c]])
-#     if axis == 1:
-#         return np.array([[c, 0, -s], [0, 1, 0], [s, 0, c]])
-#     return np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]])
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "rotation_matrix")
 
 # %% [markdown]
 # ### Exercise 2: which augmentation makes two actions the same?
@@ -361,13 +352,8 @@ check_rotation_matrix(rotation_matrix)
 answer = "Shear"  # YOUR ANSWER HERE
 check_indistinguishable(answer)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# answer = "TimeReverse"   # AS-CAL's randomFlip: a reversed sit-down is a stand-up
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "indistinguishable")
 
 # %% [markdown]
 # ### Exercise 3: AimCLR's mirrored crop
@@ -384,22 +370,8 @@ def crop_indices(T, pad, start):
 
 check_crop_indices(crop_indices)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def crop_indices(T, pad, start):
-#     out = []
-#     for j in range(start, start + T):
-#         i = j - pad
-#         if i < 0:
-#             i = -i - 1          # mirrored, edge frame repeated
-#         elif i >= T:
-#             i = 2 * T - 1 - i
-#         out.append(i)
-#     return out
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "crop_indices")
 
 # %% [markdown]
 # ## Summary

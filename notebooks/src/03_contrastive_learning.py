@@ -130,7 +130,9 @@ plt.show()
 # compares it with the library on random inputs.
 
 # %%
-from skelcl_lib.exercises.nb03 import check_collapse_loss, check_info_nce, check_positive_probability
+from skelcl_lib.exercises import show_solution
+from skelcl_lib.exercises.nb03 import (SOLUTIONS, check_collapse_loss, check_info_nce,
+                                       check_positive_probability)
 
 
 def my_info_nce(q, k, queue, tau):
@@ -140,20 +142,8 @@ def my_info_nce(q, k, queue, tau):
 
 check_info_nce(my_info_nce)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def my_info_nce(q, k, queue, tau):
-#     l_pos = (q * k).sum(dim=1, keepdim=True)         # (N, 1)
-#     l_neg = q @ queue.T                              # (N, K)
-#     logits = torch.cat([l_pos, l_neg], dim=1) / tau  # (N, 1 + K)
-#     target = torch.zeros(len(q), dtype=torch.long)   # the positive is class 0
-#     return F.cross_entropy(logits, target)
-#
-# check_info_nce(my_info_nce)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "info_nce")
 
 # %% [markdown]
 # ## 3. The temperature τ
@@ -200,14 +190,8 @@ plt.show()
 answer = None  # YOUR ANSWER: a number between 0 and 1
 check_positive_probability(answer)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# answer = torch.tensor([0.9, 0.5, 0.1]).div(0.1).softmax(0)[0].item()   # ≈ 0.9817
-# check_positive_probability(answer)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "positive_probability")
 
 # %% [markdown]
 # ## 4. Collapse without negatives
@@ -285,16 +269,8 @@ plt.show()
 answer = None  # YOUR ANSWER: a number
 check_collapse_loss(answer, K=4096)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# # All 1 + K logits are equal, so the softmax is uniform: p = 1 / (K + 1), loss = log(K + 1),
-# # whatever tau is.
-# answer = math.log(4096 + 1)   # ≈ 8.318
-# check_collapse_loss(answer, K=4096)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "collapse_loss")
 
 # %% [markdown]
 # ## 5. A toy run on the embedded dataset

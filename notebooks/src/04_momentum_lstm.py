@@ -105,7 +105,8 @@ plt.show()
 # Write `my_cae(h)` mapping hidden states `h: (N, T, D)` to the CAE `(N, D)`.
 
 # %%
-from skelcl_lib.exercises.nb04 import check_cae, check_half_life, check_momentum_update
+from skelcl_lib.exercises import show_solution
+from skelcl_lib.exercises.nb04 import SOLUTIONS, check_cae, check_half_life, check_momentum_update
 
 
 def my_cae(h):
@@ -115,16 +116,8 @@ def my_cae(h):
 
 check_cae(my_cae)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def my_cae(h):
-#     return h.mean(dim=1)      # average over time, padded steps included
-#
-# check_cae(my_cae)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "cae")
 
 # %% [markdown]
 # ## 3. The key encoder: an exact copy that follows slowly
@@ -173,18 +166,8 @@ def my_momentum_update(key, query, m):
 
 check_momentum_update(my_momentum_update)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# @torch.no_grad()
-# def my_momentum_update(key, query, m):
-#     for pk, pq in zip(key.parameters(), query.parameters()):
-#         pk.mul_(m).add_(pq, alpha=1 - m)
-#
-# check_momentum_update(my_momentum_update)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "momentum_update")
 #
 # ### Exercise 3: how long does the key encoder remember?
 #
@@ -195,14 +178,8 @@ check_momentum_update(my_momentum_update)
 answer = None  # YOUR ANSWER: a number of steps
 check_half_life(answer)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# answer = math.log(0.5) / math.log(0.999)   # ≈ 693 steps
-# check_half_life(answer)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "half_life")
 
 # %% [markdown]
 # ## 4. Why the key encoder must move slowly

@@ -81,7 +81,8 @@ print("state dict entries:", list(toy.state_dict()))
 # (ptr … ptr + B − 1) mod K and return the new pointer.
 
 # %%
-from skelcl_lib.exercises.nb05 import check_enqueue, check_key_lifetime, check_queue_fraction
+from skelcl_lib.exercises import show_solution
+from skelcl_lib.exercises.nb05 import SOLUTIONS, check_enqueue, check_key_lifetime, check_queue_fraction
 
 
 def my_enqueue(queue, ptr, keys):
@@ -91,19 +92,8 @@ def my_enqueue(queue, ptr, keys):
 
 check_enqueue(my_enqueue)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def my_enqueue(queue, ptr, keys):
-#     K, B = len(queue), len(keys)
-#     rows = (ptr + torch.arange(B)) % K
-#     queue[rows] = keys
-#     return (ptr + B) % K
-#
-# check_enqueue(my_enqueue)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "enqueue")
 
 # %% [markdown]
 # ## 2. Queue size vs batch size
@@ -181,14 +171,8 @@ plt.show()
 answer = None  # YOUR ANSWER: a number of steps
 check_key_lifetime(answer)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# answer = 16384 / 32      # 512 steps
-# check_key_lifetime(answer)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "key_lifetime")
 #
 # ### Exercise 3: how much of the dataset is in the queue?
 #
@@ -198,14 +182,8 @@ check_key_lifetime(answer)
 answer = None  # YOUR ANSWER: a fraction between 0 and 1
 check_queue_fraction(answer)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# answer = 16384 / 40091   # ≈ 0.409
-# check_queue_fraction(answer)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "queue_fraction")
 
 # %% [markdown]
 # ## 3. Stale keys

@@ -154,7 +154,8 @@ print(f"optimism of the official selection: {100 * (lin_best['top1'] - lin_val['
 # per-epoch dicts and its `epoch` (earliest on ties), as the official protocol reports.
 
 # %%
-from skelcl_lib.exercises.nb06 import check_best_epoch, check_knn_1
+from skelcl_lib.exercises import show_solution
+from skelcl_lib.exercises.nb06 import SOLUTIONS, check_best_epoch, check_knn_1
 
 
 def best_epoch(history):
@@ -164,17 +165,8 @@ def best_epoch(history):
 
 check_best_epoch(best_epoch)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def best_epoch(history):
-#     best = max(history, key=lambda r: r["test_top1"])   # max keeps the first of equal values
-#     return best["test_top1"], best["epoch"]
-#
-# check_best_epoch(best_epoch)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "best_epoch")
 #
 # ## 4. kNN evaluation
 #
@@ -201,20 +193,8 @@ def my_knn_1(train_f, train_y, test_f, test_y):
 
 check_knn_1(my_knn_1)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def my_knn_1(train_f, train_y, test_f, test_y):
-#     a = train_f / np.linalg.norm(train_f, axis=1, keepdims=True)
-#     b = test_f / np.linalg.norm(test_f, axis=1, keepdims=True)
-#     nearest = (b @ a.T).argmax(1)                 # most similar training clip
-#     return float((train_y[nearest] == test_y).mean())
-#
-# check_knn_1(my_knn_1)
-# print(my_knn_1(train_f, train.y, test_f, test.y), knn_accuracy(train_f, train.y, test_f, test.y, k=(1,)))
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "knn_1")
 #
 # ### The shipped checkpoint
 #

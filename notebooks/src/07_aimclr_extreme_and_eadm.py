@@ -302,7 +302,9 @@ plt.show()
 # 1-hop graph with self-loops (`get_layout(layout).adjacency()` gives the 0/1 matrix).
 
 # %%
-from skelcl_lib.exercises.nb07 import check_eadm_joint_mask, check_normalized_adjacency, check_simam_attention
+from skelcl_lib.exercises import show_solution
+from skelcl_lib.exercises.nb07 import (SOLUTIONS, check_eadm_joint_mask, check_normalized_adjacency,
+                                       check_simam_attention)
 from skelcl_lib.skeleton import get_layout
 
 
@@ -314,15 +316,8 @@ def normalized_adjacency(layout):
 
 check_normalized_adjacency(normalized_adjacency)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def normalized_adjacency(layout):
-#     a = get_layout(layout).adjacency(self_loops=True)
-#     return a / a.sum(axis=0, keepdims=True)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "normalized_adjacency")
 
 # %% [markdown]
 # **Exercise 2.** Write `attention(F)` for F: (N·M, C, T', V): SimAM's sigmoid(E⁻¹) with
@@ -336,17 +331,8 @@ def attention(f):
 
 check_simam_attention(attention)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def attention(f):
-#     t, v = f.shape[-2:]
-#     d = (f - f.mean(dim=(-2, -1), keepdim=True)) ** 2
-#     var = d.sum(dim=(-2, -1), keepdim=True) / (t * v - 1)
-#     return torch.sigmoid(d / (4 * (var + 1e-4)) + 0.5)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "simam_attention")
 
 # %% [markdown]
 # **Exercise 3.** Write `joint_mask(F, keep_prob)` returning EADM's joint mask (N·M, V): 1 for a
@@ -360,15 +346,8 @@ def joint_mask(f, keep_prob):
 
 check_eadm_joint_mask(joint_mask)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def joint_mask(f, keep_prob):
-#     a = simam_attention(f).mean(dim=(1, 2))      # (N·M, V)
-#     return (a < keep_prob).float()
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "eadm_joint_mask")
 
 # %% [markdown]
 # ## Summary

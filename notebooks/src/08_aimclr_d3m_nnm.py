@@ -223,7 +223,8 @@ plt.show()
 # **Exercise 1.** Write `d3m(l_n, l_e, l_ed)` from the formula (detach the teacher!).
 
 # %%
-from skelcl_lib.exercises.nb08 import check_d3m, check_ensemble, check_nnm_mask
+from skelcl_lib.exercises import show_solution
+from skelcl_lib.exercises.nb08 import SOLUTIONS, check_d3m, check_ensemble, check_nnm_mask
 
 
 def d3m(l_n, l_e, l_ed):
@@ -233,16 +234,8 @@ def d3m(l_n, l_e, l_ed):
 
 check_d3m(d3m)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def d3m(l_n, l_e, l_ed):
-#     p_n = torch.softmax(l_n.detach(), dim=1)
-#     h = lambda lg: -(p_n * torch.log_softmax(lg, dim=1)).sum(1).mean()
-#     return 0.5 * (h(l_e) + h(l_ed))
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "d3m")
 
 # %% [markdown]
 # **Exercise 2.** Write `mask_fn(logits_list, topk)`: the NNM positive mask (N, 1 + K) from the
@@ -258,18 +251,8 @@ def mask_fn(logits_list, topk):
 
 check_nnm_mask(mask_fn)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def mask_fn(logits_list, topk):
-#     m = torch.zeros_like(logits_list[0])
-#     m[:, 0] = 1
-#     for lg in logits_list:
-#         m.scatter_(1, lg[:, 1:].topk(topk, dim=1).indices + 1, 1.0)
-#     return m
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "nnm_mask")
 
 # %% [markdown]
 # **Exercise 3.** Write `fuse(joint, motion, bone)`: AimCLR's 3-stream score fusion.
@@ -282,14 +265,8 @@ def fuse(joint, motion, bone):
 
 check_ensemble(fuse)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def fuse(joint, motion, bone):
-#     return 0.6 * joint + 0.6 * bone + 0.4 * motion
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "ensemble")
 
 # %% [markdown]
 # ## Summary

@@ -31,8 +31,9 @@ from IPython.display import Markdown, display
 
 from skelcl_lib.checkpoints import load_or_train, read_manifest
 from skelcl_lib.env import seed_everything, smoke_mode
-from skelcl_lib.evaluate import (extract_features, finetune, knn_accuracy, knn_predict, linear_evaluation,
-                                 per_class_accuracy, raw_features, results_table, semi_supervised)
+from skelcl_lib.evaluate import (class_balanced_subset, extract_features, finetune, knn_accuracy,
+                                 knn_predict, linear_evaluation, per_class_accuracy, raw_features,
+                                 results_table, semi_supervised)
 from skelcl_lib.train import build_data
 from skelcl_lib.widgets import checkpoint_features, knn_explorer, tsne_explorer
 
@@ -179,7 +180,8 @@ knn
 # wins; on a tie, the tied class whose member is nearest (column 0 is the nearest neighbour).
 
 # %%
-from skelcl_lib.exercises.nb09 import check_knn_vote
+from skelcl_lib.exercises import show_solution
+from skelcl_lib.exercises.nb09 import SOLUTIONS, check_knn_vote
 
 
 def knn_vote(neighbor_labels, num_classes):
@@ -189,33 +191,8 @@ def knn_vote(neighbor_labels, num_classes):
 
 check_knn_vote(knn_vote)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def knn_vote(neighbor_labels, num_classes):
-#     out = []
-#     for row in neighbor_labels:
-#         counts = np.bincount(row, minlength=num_classes)
-#         tied = np.flatnonzero(counts == counts.max())
-#         first = {c: list(row).index(c) for c in tied}      # rank of each tied class's nearest
-#         out.append(min(tied, key=first.get))
-#     return np.array(out)
-# ```
-# </details>
-
 # %%
-def knn_vote_solution(neighbor_labels, num_classes):
-    out = []
-    for row in neighbor_labels:
-        counts = np.bincount(row, minlength=num_classes)
-        tied = np.flatnonzero(counts == counts.max())
-        first = {c: list(row).index(c) for c in tied}
-        out.append(min(tied, key=first.get))
-    return np.array(out)
-
-
-check_knn_vote(knn_vote_solution)
+show_solution(SOLUTIONS, "knn_vote")
 
 # %% [markdown]
 # Per class, kNN (k = 5) shows which actions each representation keeps together:
@@ -306,23 +283,8 @@ def honest_number(val_curve, test_curve):
 
 check_honest_number(honest_number)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def honest_number(val_curve, test_curve):
-#     i = int(np.argmax(val_curve))          # argmax returns the first maximum
-#     return test_curve[i], i + 1
-# ```
-# </details>
-
 # %%
-def honest_number_solution(val_curve, test_curve):
-    i = int(np.argmax(val_curve))
-    return test_curve[i], i + 1
-
-
-check_honest_number(honest_number_solution)
+show_solution(SOLUTIONS, "honest_number")
 
 # %% [markdown]
 # ## 5. Few labels: semi-supervised and full fine-tuning
@@ -353,24 +315,15 @@ def label_budget(y, fraction):
 
 check_label_budget(label_budget)
 
+# %%
+show_solution(SOLUTIONS, "label_budget")
+
 # %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def label_budget(y, fraction):
-#     classes, counts = np.unique(y, return_counts=True)
-#     return {int(c): max(1, int(round(fraction * n))) for c, n in zip(classes, counts)}
-# ```
-# </details>
+# The library's budget on this split, for comparison with yours:
 
 # %%
-def label_budget_solution(y, fraction):
-    classes, counts = np.unique(y, return_counts=True)
-    return {int(c): max(1, int(round(fraction * n))) for c, n in zip(classes, counts)}
-
-
-check_label_budget(label_budget_solution)
-print("labels per class at 10 % on this split:", label_budget_solution(train.y, 0.1))
+budget = np.bincount(train.y[class_balanced_subset(train.y, 0.1)], minlength=C)
+print("labels per class at 10 % on this split:", dict(enumerate(budget.tolist())))
 
 # %%
 import time

@@ -391,7 +391,8 @@ plt.show()
 # may end in `.skeleton`.
 
 # %%
-from skelcl_lib.exercises.nb10 import check_fusion, check_iterations_per_epoch, check_ntu_name
+from skelcl_lib.exercises import show_solution
+from skelcl_lib.exercises.nb10 import SOLUTIONS, check_fusion, check_iterations_per_epoch, check_ntu_name
 
 
 def parse(name):
@@ -401,24 +402,8 @@ def parse(name):
 
 check_ntu_name(parse)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# import re
-#
-# def parse(name):
-#     m = re.match(r"S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})", name)
-#     setup, camera, subject, replication, action = (int(g) for g in m.groups())
-#     return {"setup": setup, "camera": camera, "subject": subject, "replication": replication,
-#             "action": action, "ntu60_xsub_train": action <= 60 and subject in NTU60_XSUB_TRAIN}
-#
-# check_ntu_name(parse)
-# ```
-#
-# The library has the same logic as `parse_ntu_name(name)` and `ntu_train_mask(names, "xsub")`;
-# the NTU-60 test: `in_benchmark(name, "ntu60")`.
-# </details>
+# %%
+show_solution(SOLUTIONS, "ntu_name")
 
 # %% [markdown]
 # ## 4. The lists of samples with missing skeletons
@@ -904,18 +889,8 @@ my_weights = {"joint": None, "bone": None, "motion": None}   # YOUR ANSWER HERE
 my_target = "..."                                            # "logits", "probabilities" or "features"
 check_fusion(my_weights, my_target)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# my_weights = {"joint": 0.6, "bone": 0.6, "motion": 0.4}
-# my_target = "logits"
-# check_fusion(my_weights, my_target)
-# ```
-#
-# The scripts read each stream's `test_result.pkl` (raw logits of its best linear-evaluation
-# epoch) and add them as 0.6·joint + 0.6·bone + 0.4·motion. No loss ties the streams together.
-# </details>
+# %%
+show_solution(SOLUTIONS, "fusion")
 
 # %% [markdown]
 # The whole recipe for one benchmark, as commands. `skelcl evaluate --out` writes each stream's
@@ -994,14 +969,8 @@ plt.show()
 iterations = None   # YOUR ANSWER HERE
 check_iterations_per_epoch(iterations)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# iterations = 40091 // 128      # drop_last: the incomplete last batch is skipped
-# check_iterations_per_epoch(iterations)   # 313
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "iterations_per_epoch")
 
 # %% [markdown]
 # **What to expect for time.** The authors give no wall-clock, GPU or throughput figures, and
