@@ -168,7 +168,8 @@ check_momentum_update(my_momentum_update)
 
 # %%
 show_solution(SOLUTIONS, "momentum_update")
-#
+
+# %% [markdown]
 # ### Exercise 3: how long does the key encoder remember?
 #
 # If the query encoder stopped changing, after n steps the key encoder's *initial* weights would

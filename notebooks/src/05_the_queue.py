@@ -173,7 +173,8 @@ check_key_lifetime(answer)
 
 # %%
 show_solution(SOLUTIONS, "key_lifetime")
-#
+
+# %% [markdown]
 # ### Exercise 3: how much of the dataset is in the queue?
 #
 # NTU-60 xsub has 40,091 training clips. What fraction of them has a key in a queue of 16384?

@@ -411,11 +411,10 @@ show_solution(SOLUTIONS, "ntu_name")
 # The NTU authors list 302 (NTU-60) and 535 (NTU-120) samples whose skeletons are missing or
 # incomplete and ask users to ignore them. The official files start with a 3-line header; the
 # copies in other repositories are bare lists; `read_missing_list` accepts both. The course
-# does not ship these lists. If you have them, set `SKELCL_NTU_MISSING_DIR` to their folder;
-# the course's development checkout keeps them in `../../shared/data/ntu`.
+# does not ship these lists. If you have them, set `SKELCL_NTU_MISSING_DIR` to their folder.
 
 # %%
-missing_dir = Path(os.environ.get("SKELCL_NTU_MISSING_DIR", "../../shared/data/ntu"))
+missing_dir = Path(os.environ.get("SKELCL_NTU_MISSING_DIR", "ntu_missing"))
 LISTS = {"NTU-60": missing_dir / "NTU_RGBD_samples_with_missing_skeletons.txt",
          "NTU-120": missing_dir / "NTU_RGBD120_samples_with_missing_skeletons.txt"}
 if all(p.is_file() for p in LISTS.values()):
@@ -557,7 +556,7 @@ plt.show()
 # `SKELCL_NUCLA` to your `all_sqe` folder.
 
 # %%
-nucla_dir = Path(os.environ.get("SKELCL_NUCLA", "../../shared/data/nw_ucla/all_sqe"))
+nucla_dir = Path(os.environ.get("SKELCL_NUCLA", "all_sqe"))
 if nucla_dir.is_dir():
     from skelcl_lib.data.nucla import load_nucla
 
