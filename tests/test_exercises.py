@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import pathlib
 import re
 
 import numpy as np
@@ -25,6 +26,7 @@ NOTEBOOK_NAMES = dict(np=np, torch=torch, F=F, math=math, re=re, viz=viz, NTU25=
                       get_layout=get_layout, simam_attention=simam_attention,
                       NTU60_XSUB_TRAIN=NTU60_XSUB_TRAIN)
 NOTEBOOKS = [f"nb{i:02d}" for i in range(11)]
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def module(nb):
@@ -64,6 +66,18 @@ def test_every_checker_and_solution_is_tested():
                 assert f"def test_{name}" in source or f"def test_{name}_" in source, f"{nb}.{name} untested"
         for name in mod.SOLUTIONS:
             assert f'"{nb}", "{name}"' in source, f"{nb} solution {name!r} not run by a test"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS)
+def test_each_notebook_shows_its_solutions_through_show_solution(nb):
+    """Every solution of a notebook is shown by ``show_solution`` in that notebook, and no code
+    solution is left in a markdown block or runs in a visible cell."""
+    src = next((ROOT / "notebooks" / "src").glob(f"{nb[2:]}_*.py")).read_text()
+    shown = re.findall(r'show_solution\(SOLUTIONS, "(\w+)"\)', src)
+    assert sorted(shown) == sorted(module(nb).SOLUTIONS)
+    for block in re.findall(r"<details>.*?</details>", src, re.S):   # discussion answers only
+        assert "```python" not in block
+    assert not re.search(r"def \w+_solution\(", src)
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS)

@@ -196,8 +196,8 @@ display(HTML(viz.animation_html(anim)))
 # %% [markdown]
 # How far is a view from its source? We measure the mean joint displacement over many random
 # draws, in camera space (the body stands about 3 m from the camera, so a shear or a rotation
-# also moves it). Extreme views are much farther away, and their spread is wide: sometimes only
-# the rotation fires, sometimes the unnormalised blur multiplies every coordinate.
+# also moves it). The spread of extreme views is wide: sometimes only the rotation fires,
+# sometimes the unnormalised blur multiplies every coordinate.
 
 # %%
 batch = wave[None].repeat(DRAWS, 1, 1, 1, 1)
@@ -213,6 +213,10 @@ for name, d in dist.items():
 plt.xlabel("mean joint displacement from the source (m)"), plt.ylabel("views")
 plt.legend(), plt.title(f"{DRAWS} views of one sequence")
 plt.show()
+med = {k: float(np.median(d)) for k, d in dist.items()}
+print(f"median displacement: normal {med['normal']:.2f} m, extreme {med['extreme']:.2f} m; an extreme "
+      f"view is {med['extreme'] / med['normal']:.1f} times as far from its source as a normal one, and its "
+      f"90th percentile is {np.percentile(dist['extreme'], 90):.2f} m")
 
 # %% [markdown]
 # ## 5. What an extreme augmentation destroys
@@ -243,8 +247,14 @@ plt.figure(figsize=(6.5, 3.2))
 for name, x in [("wave right hand", right), ("wave left hand", left), ("flipped right wave", flipped)]:
     plt.hist(hand_gap(x).numpy(), bins=15, alpha=0.6, label=name)
 plt.xlabel("right-hand height − left-hand height (m)"), plt.legend(fontsize=8)
-plt.title("a flipped right wave reads as a left wave")
+plt.title("right- and left-hand waves, and a flipped right wave")
 plt.show()
+gap = {name: float(hand_gap(x).median()) for name, x in
+       [("right wave", right), ("left wave", left), ("flipped right wave", flipped)]}
+print("median gap (m):", {k: round(v, 2) for k, v in gap.items()})
+same_side = np.sign(gap["flipped right wave"]) == np.sign(gap["left wave"]) != np.sign(gap["right wave"])
+print("The flipped right wave " + ("lies on the left wave's side: it reads as a left wave." if same_side else
+                                   "does not land on the left wave's side here."))
 
 # %% [markdown]
 # With `SpatialFlip` in the extreme view, AimCLR asks its encoder to give a right wave and its

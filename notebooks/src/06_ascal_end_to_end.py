@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
+from skelcl_lib import viz
 from skelcl_lib.checkpoints import load_or_train
 from skelcl_lib.env import seed_everything, smoke_mode
 from skelcl_lib.evaluate import (extract_features, knn_accuracy, linear_evaluation, per_class_accuracy,
@@ -321,11 +322,12 @@ def pca2(f):
 fig, axes = plt.subplots(2, 2, figsize=(9, 7.2))
 for row, (name, f) in enumerate([("AS-CAL CAE", test_f), ("raw coordinates", raw_te)]):
     p, keep = pca2(f)
-    axes[row, 0].scatter(p[:, 0], p[:, 1], c=test.y[keep], cmap="tab20", s=10, vmin=0, vmax=C - 1)
+    viz.scatter_categories(axes[row, 0], p, test.y[keep], test.class_names, s=10)
     axes[row, 0].set_title(f"{name}: coloured by class ({(~keep).sum()} outliers left out)", fontsize=10)
     sc = axes[row, 1].scatter(p[:, 0], p[:, 1], c=test.view[keep], cmap="viridis", s=10)
     axes[row, 1].set_title(f"{name}: coloured by camera view", fontsize=10)
     axes[row, 1].legend(*sc.legend_elements(), title="view", fontsize=7, loc="best")
+viz.category_legend(fig, test.class_names, title="class", loc="center left", bbox_to_anchor=(1.0, 0.5))
 plt.tight_layout()
 plt.show()
 
