@@ -166,6 +166,7 @@ def _check_facing_angle_cases(capsys, data):
     rejects(capsys, check_facing_angle, lambda x: _facing(x, swap=True), data, hint="LEFT shoulder to the RIGHT")
     rejects(capsys, check_facing_angle, lambda x: _facing(x, padding=True), data, hint="padding")
     rejects(capsys, check_facing_angle, lambda x: _facing(x, plane=1), data, hint="(x, y)")
+    rejects(capsys, check_facing_angle, lambda x: _facing(x, signed=True), data, hint="negative")
 
 
 def _check_guess_camera_cases(capsys, data):
