@@ -51,7 +51,7 @@ def _topological(lay):
 
 
 def n_html_frames(html):
-    return html.count("data:image/png;base64")
+    return html.count("data:image/jpeg;base64")     # animation_html embeds JPEG frames
 
 
 @pytest.fixture(autouse=True)
