@@ -185,3 +185,17 @@ def test_demo_quick_writes_an_overview_and_a_summary(tmp_path, capsys):
     assert sum(summary["per_class"]) == n
     assert (tmp_path / "overview.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "split xsub" in capsys.readouterr().out
+
+
+def test_category_legend_names_the_colours_scatter_categories_draws():
+    names = [f"class {i}" for i in range(15)]
+    values = np.array([0, 3, 14, 7])
+    fig, (a, b) = plt.subplots(1, 2)
+    sc = viz.scatter_categories(a, np.zeros((4, 2)), values, names)
+    viz.scatter_categories(b, np.ones((4, 2)), values[::-1], names)
+    leg = viz.category_legend(fig, names, title="class")
+    assert [t.get_text() for t in leg.get_texts()] == names
+    drawn = sc.to_rgba(values)
+    handles = leg.legend_handles if hasattr(leg, "legend_handles") else leg.legendHandles
+    for v, rgba in zip(values, drawn):
+        np.testing.assert_allclose(handles[v].get_color(), rgba)
