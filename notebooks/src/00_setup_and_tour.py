@@ -197,13 +197,13 @@ plt.show()
 # small web page, so it works in JupyterLab, Colab and exported HTML.
 
 # %%
-viz.show_animation(sample, title=data.class_names[data.y[i]], max_frames=4 if SMOKE else 60)
+viz.show_animation(sample, title=data.class_names[data.y[i]], max_frames=4 if SMOKE else 40)
 
 # %% [markdown]
 # And as an interactive plotly figure: drag to rotate, scroll to zoom, use the slider or ▶.
 
 # %%
-viz.plotly_skeleton(sample, title=data.class_names[data.y[i]], max_frames=4 if SMOKE else None)
+viz.plotly_skeleton(sample, title=data.class_names[data.y[i]], max_frames=4 if SMOKE else 40)
 
 # %% [markdown]
 # ## 6. Exercises

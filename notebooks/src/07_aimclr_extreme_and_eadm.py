@@ -191,7 +191,7 @@ for j, (v, t) in enumerate(zip(views, titles)):
 plt.tight_layout()
 plt.show()
 display(HTML(viz.animation_html(viz.animate_side_by_side(views[:1] + views[2:3], ["original", "extreme 1"],
-                                                         max_frames=10 if SMOKE else 50))))
+                                                         max_frames=10 if SMOKE else 25))))
 
 # %% [markdown]
 # **Why plain InfoNCE on extreme views can hurt.** InfoNCE demands that the positive (the other
