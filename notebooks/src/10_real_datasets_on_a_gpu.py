@@ -77,14 +77,14 @@ def show_table(header, rows):
 # | **PKU-MMD** I / II | the PKU-MMD project page (Peking University; follow its access instructions) | skeleton files, label files, split files `cross-subject.txt`, `cross-view.txt` (II: `*_v2.txt`) |
 # | **N-UCLA** | the `all_sqe` JSON files that CTR-GCN distributes (`all_sqe.zip`) | 1,484 files `aAA_sSS_eEE_vVV.json` |
 #
-# **Split sizes.** After the listed samples are removed, the NTU benchmarks have the sizes below
-# (FORMATS.md §3.5). They were *computed* from the official name lists, not measured from a
+# **Split sizes.** After the listed samples are removed, the NTU benchmarks have the sizes below.
+# They were *computed* from the official name lists, not measured from a
 # preparation run; a real run can come out slightly lower if a file has no usable skeleton
-# (the report lists those). NTU-120 xset: a third-party table says 54,471 / 59,474; FORMATS.md's
+# (the report lists those). NTU-120 xset: a third-party table says 54,471 / 59,474; our
 # computation gives 54,468 / 59,477, which we use.
 
 # %%
-SPLIT_SIZES = {  # benchmark: (train, test) after removing the missing samples [FORMATS §3.5, computed]
+SPLIT_SIZES = {  # benchmark: (train, test) after removing the missing samples [computed from the name lists]
     "NTU-60 xsub": (40091, 16487),
     "NTU-60 xview": (37646, 18932),
     "NTU-120 xsub": (63026, 50919),
@@ -101,7 +101,7 @@ for i, (a, b) in enumerate(zip(tr, te)):
     ax.text(a + b / 2, i, f"{b:,}", ha="center", va="center", color="w", fontsize=8)
 ax.invert_yaxis()
 ax.set_xlabel("samples")
-ax.set_title("NTU benchmark splits after removing the missing samples (FORMATS.md §3.5, computed)")
+ax.set_title("NTU benchmark splits after removing the missing samples (computed from the name lists)")
 ax.legend(loc="lower right", fontsize=8)
 plt.tight_layout()
 plt.show()
@@ -157,7 +157,7 @@ status = skelcl(["--help"])   # returns the exit code, 0
 # %% [markdown]
 # ## 3. The NTU `.skeleton` format, and `prepare-ntu` on tiny files
 #
-# A `.skeleton` file is plain text, one record per line (FORMATS.md §3.2):
+# A `.skeleton` file is plain text, one record per line:
 #
 # ```text
 # <numFrames>
@@ -438,7 +438,7 @@ if all(p.is_file() for p in LISTS.values()):
     plt.show()
     # how they fall into the NTU-60 splits: all samples minus these = the sizes of section 2
     s60 = sorted(lists["NTU-60"])
-    ALL60 = {"xsub": (40320, 16560), "xview": (37920, 18960)}   # all 56,880 names [FORMATS §3.5]
+    ALL60 = {"xsub": (40320, 16560), "xview": (37920, 18960)}   # all 56,880 names
     for proto, (n_tr, n_te) in ALL60.items():
         m = ntu_train_mask(s60, proto)
         print(f"NTU-60 {proto}: {int(m.sum())} missing in train, {int((~m).sum())} in test -> "
@@ -454,7 +454,7 @@ else:
 #
 # ## 5. PKU-MMD: from continuous recordings to actions
 #
-# PKU-MMD is recorded as long videos, each holding many actions. Per video (FORMATS.md §3.7):
+# PKU-MMD is recorded as long videos, each holding many actions. Per video:
 #
 # - a **skeleton file** `0002-L.txt`: one line per frame, 150 numbers = 2 bodies × 25 joints × xyz
 #   (body 2 all zero when absent);

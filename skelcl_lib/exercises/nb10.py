@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import Solution, verdict
 
-# NTU-60 cross-subject training performers (FORMATS.md §3.5), kept here so the checker does not
+# NTU-60 cross-subject training performers (from the official protocol), kept here so the checker does not
 # lean on the code the learner is asked to re-derive.
 _NTU60_XSUB_TRAIN = {1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38}
 _NAME_FIELDS = ("setup", "camera", "subject", "replication", "action")
