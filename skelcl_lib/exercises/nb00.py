@@ -63,14 +63,14 @@ SOLUTIONS = {
     "batch_shape": Solution(
         code="""\
 batch_shape = (8, 3, 300, 25, 2)   # N samples, C = xyz, T frames, V = 25 joints, M = 2 persons
-""",),
+"""),
     "frame_vector_size": Solution(
         code="""\
 frame_vector_size = 3 * 25 * 2   # C * V * M = 150
-""",),
+"""),
     "center_joint": Solution(
         code="""\
 from skelcl_lib.skeleton import NTU25
 center_index = NTU25.joint_names.index("spine_shoulder")   # 20: Python counts from 0
-""",),
+"""),
 }

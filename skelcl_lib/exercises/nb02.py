@@ -86,11 +86,11 @@ def rotation_matrix(axis, theta):
     if axis == 1:
         return np.array([[c, 0, -s], [0, 1, 0], [s, 0, c]])
     return np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]])
-""",),
+"""),
     "indistinguishable": Solution(
         code="""\
 answer = "TimeReverse"   # AS-CAL's randomFlip: a reversed sit-down is a stand-up
-""",),
+"""),
     "crop_indices": Solution(
         code="""\
 def crop_indices(T, pad, start):
@@ -103,5 +103,5 @@ def crop_indices(T, pad, start):
             i = 2 * T - 1 - i
         out.append(i)
     return out
-""",),
+"""),
 }

@@ -96,15 +96,15 @@ def my_info_nce(q, k, queue, tau):
     logits = torch.cat([l_pos, l_neg], dim=1) / tau  # (N, 1 + K)
     target = torch.zeros(len(q), dtype=torch.long)   # the positive is class 0
     return F.cross_entropy(logits, target)
-""",),
+"""),
     "positive_probability": Solution(
         code="""\
 answer = torch.tensor([0.9, 0.5, 0.1]).div(0.1).softmax(0)[0].item()   # ≈ 0.9817
-""",),
+"""),
     "collapse_loss": Solution(
         code="""\
 # All 1 + K logits are equal, so the softmax is uniform: p = 1 / (K + 1), loss = log(K + 1),
 # whatever tau is.
 answer = math.log(4096 + 1)   # ≈ 8.318
-""",),
+"""),
 }

@@ -90,16 +90,16 @@ SOLUTIONS = {
         code="""\
 def my_cae(h):
     return h.mean(dim=1)      # average over time, padded steps included
-""",),
+"""),
     "momentum_update": Solution(
         code="""\
 @torch.no_grad()
 def my_momentum_update(key, query, m):
     for pk, pq in zip(key.parameters(), query.parameters()):
         pk.mul_(m).add_(pq, alpha=1 - m)
-""",),
+"""),
     "half_life": Solution(
         code="""\
 answer = math.log(0.5) / math.log(0.999)   # ≈ 693 steps
-""",),
+"""),
 }

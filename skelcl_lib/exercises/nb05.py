@@ -70,13 +70,13 @@ def my_enqueue(queue, ptr, keys):
     rows = (ptr + torch.arange(B)) % K
     queue[rows] = keys
     return (ptr + B) % K
-""",),
+"""),
     "key_lifetime": Solution(
         code="""\
 answer = 16384 / 32      # 512 steps
-""",),
+"""),
     "queue_fraction": Solution(
         code="""\
 answer = 16384 / 40091   # ≈ 0.409
-""",),
+"""),
 }

@@ -92,7 +92,7 @@ SOLUTIONS = {
 def best_epoch(history):
     best = max(history, key=lambda r: r["test_top1"])   # max keeps the first of equal values
     return best["test_top1"], best["epoch"]
-""",),
+"""),
     "knn_1": Solution(
         code="""\
 def my_knn_1(train_f, train_y, test_f, test_y):
@@ -100,5 +100,5 @@ def my_knn_1(train_f, train_y, test_f, test_y):
     b = test_f / np.linalg.norm(test_f, axis=1, keepdims=True)
     nearest = (b @ a.T).argmax(1)                 # most similar training clip
     return float((train_y[nearest] == test_y).mean())
-""",),
+"""),
 }

@@ -94,7 +94,7 @@ SOLUTIONS = {
 def normalized_adjacency(layout):
     a = get_layout(layout).adjacency(self_loops=True)
     return a / a.sum(axis=0, keepdims=True)
-""",),
+"""),
     "simam_attention": Solution(
         code="""\
 def attention(f):
@@ -102,11 +102,11 @@ def attention(f):
     d = (f - f.mean(dim=(-2, -1), keepdim=True)) ** 2
     var = d.sum(dim=(-2, -1), keepdim=True) / (t * v - 1)
     return torch.sigmoid(d / (4 * (var + 1e-4)) + 0.5)
-""",),
+"""),
     "eadm_joint_mask": Solution(
         code="""\
 def joint_mask(f, keep_prob):
     a = simam_attention(f).mean(dim=(1, 2))      # (N·M, V)
     return (a < keep_prob).float()
-""",),
+"""),
 }

@@ -98,7 +98,7 @@ def d3m(l_n, l_e, l_ed):
     p_n = torch.softmax(l_n.detach(), dim=1)
     h = lambda lg: -(p_n * torch.log_softmax(lg, dim=1)).sum(1).mean()
     return 0.5 * (h(l_e) + h(l_ed))
-""",),
+"""),
     "nnm_mask": Solution(
         code="""\
 def mask_fn(logits_list, topk):
@@ -107,10 +107,10 @@ def mask_fn(logits_list, topk):
     for lg in logits_list:
         m.scatter_(1, lg[:, 1:].topk(topk, dim=1).indices + 1, 1.0)
     return m
-""",),
+"""),
     "ensemble": Solution(
         code="""\
 def fuse(joint, motion, bone):
     return 0.6 * joint + 0.6 * bone + 0.4 * motion
-""",),
+"""),
 }

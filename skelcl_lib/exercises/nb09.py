@@ -124,17 +124,17 @@ def knn_vote(neighbor_labels, num_classes):
         first = {c: list(row).index(c) for c in tied}      # rank of each tied class's nearest
         out.append(min(tied, key=first.get))
     return np.array(out)
-""",),
+"""),
     "honest_number": Solution(
         code="""\
 def honest_number(val_curve, test_curve):
     i = int(np.argmax(val_curve))          # argmax returns the first maximum
     return test_curve[i], i + 1
-""",),
+"""),
     "label_budget": Solution(
         code="""\
 def label_budget(y, fraction):
     classes, counts = np.unique(y, return_counts=True)
     return {int(c): max(1, int(round(fraction * n))) for c, n in zip(classes, counts)}
-""",),
+"""),
 }

@@ -144,5 +144,5 @@ epoch) and add them as 0.6·joint + 0.6·bone + 0.4·motion. No loss ties the st
     "iterations_per_epoch": Solution(
         code="""\
 iterations = 40091 // 128      # drop_last: the incomplete last batch is skipped
-""",),
+"""),
 }
