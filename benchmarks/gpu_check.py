@@ -36,9 +36,15 @@ import torch
 
 from skelcl_lib.data.dataset import SkeletonData
 from skelcl_lib.env import pick_device
-from skelcl_lib.evaluate import extract_features, knn_accuracy, linear_evaluation
+from skelcl_lib.config import load_config
+from skelcl_lib.data.build import data_info
+from skelcl_lib.evaluate.features import extract_features
+from skelcl_lib.evaluate.knn import knn_accuracy
+from skelcl_lib.evaluate.protocols import linear_evaluation
+from skelcl_lib.methods import build_method
+from skelcl_lib.rundir import read_log
 from skelcl_lib.skeleton import LAYOUTS
-from skelcl_lib.train import build_method, data_info, fit, load_config, read_log
+from skelcl_lib.train import fit
 
 DEFAULT_CONFIGS = ("ascal_ntu60_xsub", "skeletonclr_ntu60_xsub_joint", "aimclr_ntu60_xsub_joint",
                    "ascal_nucla_gpu", "skeletonclr_nucla_gpu", "aimclr_nucla_gpu")
@@ -85,7 +91,7 @@ def check_config(name: str, device: torch.device, quick: bool, steps: int, eval_
 
     def row(part, per_s, unit, peak=None, seconds=None, size=batch):
         rows.append({"config": name, "method": config["method"], "part": part, "batch": size,
-                     "throughput": f"{per_s:,.0f} {unit}", "seconds": seconds,
+                     "throughput": f"{per_s:,.0f} {unit}" if per_s >= 100 else f"{per_s:.3g} {unit}", "seconds": seconds,
                      "peak_mib": None if peak is None else peak / 2**20})
 
     # -- training: the library's loop, two epochs; the second one is reported

@@ -316,12 +316,15 @@ def animate(x, layout: Layout | str = "ntu25", interval: int = 50, title: str | 
 def animation_html(anim) -> str:
     """The animation as self-contained HTML/JavaScript (``to_jshtml``); closes its figure.
 
-    Works in JupyterLab, Colab and exported HTML, with no ffmpeg. Closing the figure stops
+    Works in JupyterLab, Colab and exported HTML, with no ffmpeg; frames are embedded as JPEG.
+    Closing the figure stops
     the inline backend from also showing a static copy of it.
     """
     import matplotlib.pyplot as plt
 
-    html = anim.to_jshtml(default_mode="loop")
+    # JPEG frames take about half the bytes of PNG ones for these line drawings
+    with plt.rc_context({"animation.frame_format": "jpeg"}):
+        html = anim.to_jshtml(default_mode="loop")
     plt.close(anim._fig)  # FuncAnimation keeps its figure only in this attribute
     return html
 
@@ -502,3 +505,26 @@ def plot_training_curve(log, keys=("loss",), title: str | None = None):
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- categorical legends
+
+def scatter_categories(ax, xy, values, names, cmap: str = "tab20", s: float = 6, **kw):
+    """Scatter ``xy: (N, 2)`` coloured by integer ``values`` in ``0 .. len(names) - 1``, with the
+    same colour for a value in every panel that uses the same ``names`` (for ``category_legend``)."""
+    return ax.scatter(xy[:, 0], xy[:, 1], c=np.asarray(values), cmap=cmap, vmin=0,
+                      vmax=max(len(names) - 1, 1), s=s, **kw)
+
+
+def category_legend(target, names, cmap: str = "tab20", title: str | None = None, **kw):
+    """A legend (on an Axes or a Figure) naming the colours ``scatter_categories`` gives to the
+    values ``0 .. len(names) - 1``. Extra keywords go to ``legend``."""
+    import matplotlib
+    from matplotlib.lines import Line2D
+
+    cm, norm = matplotlib.colormaps[cmap], matplotlib.colors.Normalize(0, max(len(names) - 1, 1))
+    handles = [Line2D([], [], ls="", marker="o", markersize=5, color=cm(norm(i)), label=str(n))
+               for i, n in enumerate(names)]
+    kw.setdefault("fontsize", 7)
+    kw.setdefault("frameon", False)
+    return target.legend(handles=handles, title=title, title_fontsize=kw["fontsize"], **kw)

@@ -7,7 +7,7 @@ import pathlib
 
 import pytest
 
-from skelcl_lib.train import load_config
+from skelcl_lib.config import load_config
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 

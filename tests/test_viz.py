@@ -51,7 +51,7 @@ def _topological(lay):
 
 
 def n_html_frames(html):
-    return html.count("data:image/png;base64")
+    return html.count("data:image/jpeg;base64")     # animation_html embeds JPEG frames
 
 
 @pytest.fixture(autouse=True)
@@ -171,3 +171,17 @@ def test_bad_shapes_raise_value_error(bad):
         viz.plot_skeleton(np.zeros((3, 5, 25, 1)), layout="kinect20")
     with pytest.raises(ValueError, match="outside"):
         viz.plot_skeleton(stick_figure("ntu25"), t=99)
+
+
+def test_category_legend_names_the_colours_scatter_categories_draws():
+    names = [f"class {i}" for i in range(15)]
+    values = np.array([0, 3, 14, 7])
+    fig, (a, b) = plt.subplots(1, 2)
+    sc = viz.scatter_categories(a, np.zeros((4, 2)), values, names)
+    viz.scatter_categories(b, np.ones((4, 2)), values[::-1], names)
+    leg = viz.category_legend(fig, names, title="class")
+    assert [t.get_text() for t in leg.get_texts()] == names
+    drawn = sc.to_rgba(values)
+    handles = leg.legend_handles if hasattr(leg, "legend_handles") else leg.legendHandles
+    for v, rgba in zip(values, drawn):
+        np.testing.assert_allclose(handles[v].get_color(), rgba)

@@ -177,13 +177,13 @@ plt.show()
 # small web page, so it works in JupyterLab, Colab and exported HTML.
 
 # %%
-viz.show_animation(sample, title=data.class_names[data.y[i]], max_frames=4 if SMOKE else 60)
+viz.show_animation(sample, title=data.class_names[data.y[i]], max_frames=4 if SMOKE else 40)
 
 # %% [markdown]
 # And as an interactive plotly figure: drag to rotate, scroll to zoom, use the slider or ▶.
 
 # %%
-viz.plotly_skeleton(sample, title=data.class_names[data.y[i]], max_frames=4 if SMOKE else None)
+viz.plotly_skeleton(sample, title=data.class_names[data.y[i]], max_frames=4 if SMOKE else 40)
 
 # %% [markdown]
 # ## 6. Exercises
@@ -193,19 +193,15 @@ viz.plotly_skeleton(sample, title=data.class_names[data.y[i]], max_frames=4 if S
 # `(N, C, T, V, M)` order?
 
 # %%
-from skelcl_lib.exercises.nb00 import check_batch_shape, check_frame_vector_size, check_center_joint
+from skelcl_lib.exercises import show_solution
+from skelcl_lib.exercises.nb00 import (SOLUTIONS, check_batch_shape, check_center_joint,
+                                       check_frame_vector_size)
 
 batch_shape = (0, 0, 0, 0, 0)   # your answer
 check_batch_shape(batch_shape)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# batch_shape = (8, 3, 300, 25, 2)   # N samples, C = xyz, T frames, V = 25 joints, M = 2 persons
-# check_batch_shape(batch_shape)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "batch_shape")
 
 # %% [markdown]
 # **Exercise 2.** AS-CAL feeds an LSTM one vector per frame: it flattens the coordinates of all
@@ -215,14 +211,8 @@ check_batch_shape(batch_shape)
 frame_vector_size = 0   # your answer
 check_frame_vector_size(frame_vector_size)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# frame_vector_size = 3 * 25 * 2   # C * V * M = 150
-# check_frame_vector_size(frame_vector_size)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "frame_vector_size")
 
 # %% [markdown]
 # **Exercise 3.** Papers number NTU joints from 1; the spine between the shoulders is "joint 21"
@@ -233,15 +223,8 @@ check_frame_vector_size(frame_vector_size)
 center_index = -1   # your answer
 check_center_joint(center_index)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# from skelcl_lib.skeleton import NTU25
-# center_index = NTU25.joint_names.index("spine_shoulder")   # 20: Python counts from 0
-# check_center_joint(center_index)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "center_joint")
 
 # %% [markdown]
 # ## Summary

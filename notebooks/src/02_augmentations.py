@@ -83,7 +83,7 @@ print("same seed, same batch:", torch.equal(out, same))
 # %% [markdown]
 # ## 3. The transforms, one by one
 #
-# The table says what each one does (METHODS.md §3 has the exact official definitions).
+# The table says what each one does (docs/methods.md §3 has the exact official definitions).
 #
 # | class | AS-CAL name | AimCLR | what it changes |
 # |---|---|---|---|
@@ -196,8 +196,8 @@ display(HTML(viz.animation_html(anim)))
 # %% [markdown]
 # How far is a view from its source? We measure the mean joint displacement over many random
 # draws, in camera space (the body stands about 3 m from the camera, so a shear or a rotation
-# also moves it). Extreme views are much farther away, and their spread is wide: sometimes only
-# the rotation fires, sometimes the unnormalised blur multiplies every coordinate.
+# also moves it). The spread of extreme views is wide: sometimes only the rotation fires,
+# sometimes the unnormalised blur multiplies every coordinate.
 
 # %%
 batch = wave[None].repeat(DRAWS, 1, 1, 1, 1)
@@ -213,6 +213,10 @@ for name, d in dist.items():
 plt.xlabel("mean joint displacement from the source (m)"), plt.ylabel("views")
 plt.legend(), plt.title(f"{DRAWS} views of one sequence")
 plt.show()
+med = {k: float(np.median(d)) for k, d in dist.items()}
+print(f"median displacement: normal {med['normal']:.2f} m, extreme {med['extreme']:.2f} m; an extreme "
+      f"view is {med['extreme'] / med['normal']:.1f} times as far from its source as a normal one, and its "
+      f"90th percentile is {np.percentile(dist['extreme'], 90):.2f} m")
 
 # %% [markdown]
 # ## 5. What an extreme augmentation destroys
@@ -243,8 +247,14 @@ plt.figure(figsize=(6.5, 3.2))
 for name, x in [("wave right hand", right), ("wave left hand", left), ("flipped right wave", flipped)]:
     plt.hist(hand_gap(x).numpy(), bins=15, alpha=0.6, label=name)
 plt.xlabel("right-hand height − left-hand height (m)"), plt.legend(fontsize=8)
-plt.title("a flipped right wave reads as a left wave")
+plt.title("right- and left-hand waves, and a flipped right wave")
 plt.show()
+gap = {name: float(hand_gap(x).median()) for name, x in
+       [("right wave", right), ("left wave", left), ("flipped right wave", flipped)]}
+print("median gap (m):", {k: round(v, 2) for k, v in gap.items()})
+same_side = np.sign(gap["flipped right wave"]) == np.sign(gap["left wave"]) != np.sign(gap["right wave"])
+print("The flipped right wave " + ("lies on the left wave's side: it reads as a left wave." if same_side else
+                                   "does not land on the left wave's side here."))
 
 # %% [markdown]
 # With `SpatialFlip` in the extreme view, AimCLR asks its encoder to give a right wave and its
@@ -326,7 +336,9 @@ print("the centre joint's bone is zero:", bool((bone[:, :, :, NTU25.center_joint
 # (`R_y` has `-sin` in row 0, column 2). The checker also verifies that bone lengths are kept.
 
 # %%
-from skelcl_lib.exercises.nb02 import check_crop_indices, check_indistinguishable, check_rotation_matrix
+from skelcl_lib.exercises import show_solution
+from skelcl_lib.exercises.nb02 import (SOLUTIONS, check_crop_indices, check_indistinguishable,
+                                       check_rotation_matrix)
 
 
 def rotation_matrix(axis, theta):
@@ -336,19 +348,8 @@ def rotation_matrix(axis, theta):
 
 check_rotation_matrix(rotation_matrix)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def rotation_matrix(axis, theta):
-#     c, s = np.cos(theta), np.sin(theta)
-#     if axis == 0:
-#         return np.array([[1, 0, 0], [0, c, s], [0, -s, c]])
-#     if axis == 1:
-#         return np.array([[c, 0, -s], [0, 1, 0], [s, 0, c]])
-#     return np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]])
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "rotation_matrix")
 
 # %% [markdown]
 # ### Exercise 2: which augmentation makes two actions the same?
@@ -361,13 +362,8 @@ check_rotation_matrix(rotation_matrix)
 answer = "Shear"  # YOUR ANSWER HERE
 check_indistinguishable(answer)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# answer = "TimeReverse"   # AS-CAL's randomFlip: a reversed sit-down is a stand-up
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "indistinguishable")
 
 # %% [markdown]
 # ### Exercise 3: AimCLR's mirrored crop
@@ -384,22 +380,8 @@ def crop_indices(T, pad, start):
 
 check_crop_indices(crop_indices)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def crop_indices(T, pad, start):
-#     out = []
-#     for j in range(start, start + T):
-#         i = j - pad
-#         if i < 0:
-#             i = -i - 1          # mirrored, edge frame repeated
-#         elif i >= T:
-#             i = 2 * T - 1 - i
-#         out.append(i)
-#     return out
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "crop_indices")
 
 # %% [markdown]
 # ## Summary
@@ -423,4 +405,4 @@ check_crop_indices(crop_indices)
 #   Self-supervised Action Recognition", AAAI 2022, arXiv 2112.03590; code `Levigty/AimCLR`.
 # - T. Chen et al., "A Simple Framework for Contrastive Learning of Visual Representations"
 #   (SimCLR), ICML 2020: the study of which augmentations matter.
-# - `docs` of this course: METHODS.md §3 (exact augmentation definitions) and §9 (quirks and options).
+# - `docs/methods.md` of this course: §3 (exact augmentation definitions) and §9 (quirks and options).

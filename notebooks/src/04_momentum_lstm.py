@@ -9,7 +9,7 @@
 # 4. show, by training with several momentum values α, why the key encoder must move slowly.
 #
 # Library parts: `skelcl_lib.models.LSTMEncoder`, `skelcl_lib.methods.moco.make_key_encoder`,
-# `momentum_update`, and the full method `skelcl_lib.methods.ASCAL` (METHODS.md §4.2).
+# `momentum_update`, and the full method `skelcl_lib.methods.ASCAL` (docs/methods.md §4.2).
 
 # %%
 # %matplotlib inline
@@ -98,14 +98,15 @@ plt.show()
 # %% [markdown]
 # The two averages differ: with padding included, the CAE also encodes *how long* the clip was
 # and how the LSTM "rings down" on zeros. We keep the official behaviour; it is one of the
-# documented quirks (METHODS.md §9).
+# documented quirks (docs/methods.md §9).
 #
 # ### Exercise 1: the CAE from hidden states
 #
 # Write `my_cae(h)` mapping hidden states `h: (N, T, D)` to the CAE `(N, D)`.
 
 # %%
-from skelcl_lib.exercises.nb04 import check_cae, check_half_life, check_momentum_update
+from skelcl_lib.exercises import show_solution
+from skelcl_lib.exercises.nb04 import SOLUTIONS, check_cae, check_half_life, check_momentum_update
 
 
 def my_cae(h):
@@ -115,16 +116,8 @@ def my_cae(h):
 
 check_cae(my_cae)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def my_cae(h):
-#     return h.mean(dim=1)      # average over time, padded steps included
-#
-# check_cae(my_cae)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "cae")
 
 # %% [markdown]
 # ## 3. The key encoder: an exact copy that follows slowly
@@ -173,19 +166,10 @@ def my_momentum_update(key, query, m):
 
 check_momentum_update(my_momentum_update)
 
+# %%
+show_solution(SOLUTIONS, "momentum_update")
+
 # %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# @torch.no_grad()
-# def my_momentum_update(key, query, m):
-#     for pk, pq in zip(key.parameters(), query.parameters()):
-#         pk.mul_(m).add_(pq, alpha=1 - m)
-#
-# check_momentum_update(my_momentum_update)
-# ```
-# </details>
-#
 # ### Exercise 3: how long does the key encoder remember?
 #
 # If the query encoder stopped changing, after n steps the key encoder's *initial* weights would
@@ -195,14 +179,8 @@ check_momentum_update(my_momentum_update)
 answer = None  # YOUR ANSWER: a number of steps
 check_half_life(answer)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# answer = math.log(0.5) / math.log(0.999)   # ≈ 693 steps
-# check_half_life(answer)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "half_life")
 
 # %% [markdown]
 # ## 4. Why the key encoder must move slowly
@@ -265,18 +243,24 @@ axes[1].set_title("how much the keys move per step")
 axes[0].legend()
 plt.tight_layout()
 plt.show()
+drift = {}
 for a, (losses, cons) in results.items():
-    print(f"α = {a:<6} final loss {np.mean(losses[-10:]):.3f}   mean key drift per step {1 - np.mean(cons):.2e}")
+    drift[a] = 1 - np.mean(cons)
+    print(f"α = {a:<6} final loss {np.mean(losses[-10:]):.3f}   mean key drift per step {drift[a]:.2e}")
+ratio = drift[0.0] / max(drift[0.999], 1e-12)
+print(f"With α = 0.999 the keys drift {ratio:,.0f} times less per step than with α = 0 "
+      f"({np.log10(ratio):.1f} orders of magnitude).")
 
 # %% [markdown]
-# With α = 0.999 the keys drift orders of magnitude less per step than with α = 0: keys encoded
-# hundreds of steps apart remain comparable, so a large queue of negatives is meaningful.
+# The last printed line compares the key drift of α = 0.999 with that of α = 0. A slow key
+# encoder keeps keys encoded hundreds of steps apart comparable, so a large queue of negatives
+# is meaningful.
 #
 # The loss curves, on the other hand, do not rank the α values reliably in a run this short
 # (rerun with another `seed` and the order changes). With a small α the key encoder (nearly)
 # equals the query encoder, so both views pass through the same function; with α = 0.999 the
 # keys still come from the random initial LSTM. Either way a pretraining loss is not a measure of
-# the representation (METHODS.md §8.7: judge runs with a probe). Over long runs MoCo reports that
+# the representation (docs/methods.md §8.7: judge runs with a probe). Over long runs MoCo reports that
 # α = 0 fails to train with a large queue and that 0.99–0.9999 work well.
 #
 # A second reason for the momentum encoder: keys need no gradient, so the key pass is cheap,

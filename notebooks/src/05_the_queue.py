@@ -9,7 +9,7 @@
 # 4. measure how *stale* the keys in the queue are, and relate it to the momentum α of notebook 04.
 #
 # Library parts: `skelcl_lib.methods.moco.KeyQueue` (buffers `queue: (K, D)` and `ptr`, saved
-# with every checkpoint), `skelcl_lib.methods.ASCAL`, `skelcl_lib.train.fit` (METHODS.md §4.3).
+# with every checkpoint), `skelcl_lib.methods.ASCAL`, `skelcl_lib.train.fit` (docs/methods.md §4.3).
 
 # %%
 # %matplotlib inline
@@ -84,7 +84,8 @@ print("state dict entries:", list(toy.state_dict()))
 # (ptr … ptr + B − 1) mod K and return the new pointer.
 
 # %%
-from skelcl_lib.exercises.nb05 import check_enqueue, check_key_lifetime, check_queue_fraction
+from skelcl_lib.exercises import show_solution
+from skelcl_lib.exercises.nb05 import SOLUTIONS, check_enqueue, check_key_lifetime, check_queue_fraction
 
 
 def my_enqueue(queue, ptr, keys):
@@ -94,19 +95,8 @@ def my_enqueue(queue, ptr, keys):
 
 check_enqueue(my_enqueue)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def my_enqueue(queue, ptr, keys):
-#     K, B = len(queue), len(keys)
-#     rows = (ptr + torch.arange(B)) % K
-#     queue[rows] = keys
-#     return (ptr + B) % K
-#
-# check_enqueue(my_enqueue)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "enqueue")
 
 # %% [markdown]
 # ## 2. Queue size vs batch size
@@ -133,7 +123,8 @@ plt.show()
 # queues of several sizes, the batch fixed at 32, through the course's training loop
 # `skelcl_lib.train.fit` (one epoch of queue warm-up, then training), and judge each encoder with a
 # kNN probe on frozen features. The runs are tiny (hidden 64, SGD with lr 0.05), so read the
-# numbers as a trend with noise, not a result.
+# numbers as a trend with noise, not a result: the last printed line says how large the noise
+# of a single accuracy on this test set is.
 
 # %%
 EPOCHS = 2 if SMOKE else 6
@@ -158,6 +149,9 @@ for K in QUEUE_SIZES:
     f_train, f_test = extract_features(extractor, train), extract_features(extractor, test)
     knn[K] = knn_accuracy(f_train, train.y, f_test, test.y, k=(1, 5))
     print(f"K = {K:>4}: 1-NN {knn[K][1]:.3f}  5-NN {knn[K][5]:.3f}")
+spread = max(knn[K][1] for K in QUEUE_SIZES) - min(knn[K][1] for K in QUEUE_SIZES)
+print(f"1-NN varies by {spread:.3f} across queue sizes; one accuracy on {len(test)} test clips has a "
+      f"standard error of up to {np.sqrt(0.25 / len(test)):.3f}.")
 
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.plot(QUEUE_SIZES, [knn[K][1] for K in QUEUE_SIZES], "o-", label="1-NN")
@@ -184,15 +178,10 @@ plt.show()
 answer = None  # YOUR ANSWER: a number of steps
 check_key_lifetime(answer)
 
+# %%
+show_solution(SOLUTIONS, "key_lifetime")
+
 # %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# answer = 16384 / 32      # 512 steps
-# check_key_lifetime(answer)
-# ```
-# </details>
-#
 # ### Exercise 3: how much of the dataset is in the queue?
 #
 # NTU-60 xsub has 40,091 training clips. What fraction of them has a key in a queue of 16384?
@@ -201,14 +190,8 @@ check_key_lifetime(answer)
 answer = None  # YOUR ANSWER: a fraction between 0 and 1
 check_queue_fraction(answer)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# answer = 16384 / 40091   # ≈ 0.409
-# check_queue_fraction(answer)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "queue_fraction")
 
 # %% [markdown]
 # ## 3. Stale keys
@@ -259,25 +242,30 @@ def staleness(alpha, steps=STALE_STEPS, seed=0):
 
 
 fig, ax = plt.subplots(figsize=(6, 3.2))
+oldest = {}
 for alpha in (0.9, 0.99, 0.999):
     ages, cos = staleness(alpha)
     ax.plot(ages, 1 - cos, "o-", ms=3, label=f"α = {alpha}")
+    oldest[alpha] = (int(ages.max()), float(1 - cos[np.argmax(ages)]), float(1 - cos[np.argmin(ages)]))
 ax.set_yscale("log")
 ax.set_xlabel("age of the key (steps since it was enqueued)")
 ax.set_ylabel("1 − cos(stored key, key now)")
-ax.set_title("stale keys: older keys differ more, unless α is large")
+ax.set_title("stale keys: how far a stored key is from today's")
 ax.legend()
 plt.show()
+for alpha, (age, old, new) in oldest.items():
+    print(f"α = {alpha:<5}: 1 − cos = {new:.1e} for the newest keys, {old:.1e} for the oldest ({age} steps)")
+print(f"The oldest keys of α = 0.9 differ {oldest[0.9][1] / max(oldest[0.999][1], 1e-12):,.0f} times more "
+      "from today's keys than those of α = 0.999.")
 
 # %% [markdown]
-# Every stored key is a little out of date, and the older it is the more it differs from what
-# the current key encoder would produce. With α = 0.999 the difference stays small over the
-# whole queue; with α = 0.9 the oldest negatives come from a noticeably different encoder. This
-# is why the queue and the momentum encoder come together: the queue makes K large, the slow
-# key encoder keeps a large queue consistent.
+# Every stored key is a little out of date: the printed lines compare the newest and the oldest
+# keys of each run, and the runs with each other. The smaller the momentum, the more the oldest
+# negatives come from a different encoder. This is why the queue and the momentum encoder come
+# together: the queue makes K large, the slow key encoder keeps a large queue consistent.
 #
 # A related quirk: AS-CAL's first epoch only *fills* the queue with keys of the randomly
-# initialised key encoder, without any gradient step (METHODS.md §4.5). `ASCAL` reproduces it
+# initialised key encoder, without any gradient step (docs/methods.md §4.5). `ASCAL` reproduces it
 # (`training_step` returns `loss=None` in epoch 1 and the loop skips backward); the option
 # `skip_warmup_epoch=True` trains from the first epoch instead.
 #
@@ -288,7 +276,7 @@ plt.show()
 # - A key lives K / B steps (512 for AS-CAL on NTU); during that time the key encoder moves, so
 #   keys are stale, and a large momentum α keeps the staleness small.
 # - Under DDP every process enqueues the keys of *all* processes (gathered in rank order), so the
-#   queues stay identical (METHODS.md §8.6).
+#   queues stay identical (docs/methods.md §8.6).
 #
 # ## References
 #

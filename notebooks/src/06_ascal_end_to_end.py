@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
+from skelcl_lib import viz
 from skelcl_lib.checkpoints import load_or_train
 from skelcl_lib.env import seed_everything, smoke_mode
 from skelcl_lib.evaluate.features import extract_features, pose_statistics, raw_features
@@ -83,7 +84,7 @@ plt.show()
 
 # %% [markdown]
 # The InfoNCE loss falls, but a falling pretraining loss says little about the representation
-# (METHODS.md §8.7). We judge the encoder by what a classifier can read from its frozen features.
+# (docs/methods.md §8.7). We judge the encoder by what a classifier can read from its frozen features.
 #
 # ## 2. Frozen CAE features
 #
@@ -162,7 +163,8 @@ print(f"optimism of the official selection: {100 * (lin_best['top1'] - lin_val['
 # per-epoch dicts and its `epoch` (earliest on ties), as the official protocol reports.
 
 # %%
-from skelcl_lib.exercises.nb06 import check_best_epoch, check_knn_1
+from skelcl_lib.exercises import show_solution
+from skelcl_lib.exercises.nb06 import SOLUTIONS, check_best_epoch, check_knn_1
 
 
 def best_epoch(history):
@@ -172,18 +174,10 @@ def best_epoch(history):
 
 check_best_epoch(best_epoch)
 
+# %%
+show_solution(SOLUTIONS, "best_epoch")
+
 # %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def best_epoch(history):
-#     best = max(history, key=lambda r: r["test_top1"])   # max keeps the first of equal values
-#     return best["test_top1"], best["epoch"]
-#
-# check_best_epoch(best_epoch)
-# ```
-# </details>
-#
 # ## 4. kNN evaluation
 #
 # kNN trains nothing: each test clip takes the majority label of its k most similar training
@@ -209,21 +203,10 @@ def my_knn_1(train_f, train_y, test_f, test_y):
 
 check_knn_1(my_knn_1)
 
+# %%
+show_solution(SOLUTIONS, "knn_1")
+
 # %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def my_knn_1(train_f, train_y, test_f, test_y):
-#     a = train_f / np.linalg.norm(train_f, axis=1, keepdims=True)
-#     b = test_f / np.linalg.norm(test_f, axis=1, keepdims=True)
-#     nearest = (b @ a.T).argmax(1)                 # most similar training clip
-#     return float((train_y[nearest] == test_y).mean())
-#
-# check_knn_1(my_knn_1)
-# print(my_knn_1(train_f, train.y, test_f, test.y), knn_accuracy(train_f, train.y, test_f, test.y, k=(1,)))
-# ```
-# </details>
-#
 # ### The shipped checkpoint
 #
 # The same features, clips and protocols for the encoder pretrained with the full recipe. It reads
@@ -347,25 +330,44 @@ def pca2(f):
 fig, axes = plt.subplots(2, 2, figsize=(9, 7.2))
 for row, (name, f) in enumerate([("AS-CAL CAE", test_f), ("raw coordinates", raw_te)]):
     p, keep = pca2(f)
-    axes[row, 0].scatter(p[:, 0], p[:, 1], c=test.y[keep], cmap="tab20", s=10, vmin=0, vmax=C - 1)
+    viz.scatter_categories(axes[row, 0], p, test.y[keep], test.class_names, s=10)
     axes[row, 0].set_title(f"{name}: coloured by class ({(~keep).sum()} outliers left out)", fontsize=10)
     sc = axes[row, 1].scatter(p[:, 0], p[:, 1], c=test.view[keep], cmap="viridis", s=10)
     axes[row, 1].set_title(f"{name}: coloured by camera view", fontsize=10)
     axes[row, 1].legend(*sc.legend_elements(), title="view", fontsize=7, loc="best")
+viz.category_legend(fig, test.class_names, title="class", loc="center left", bbox_to_anchor=(1.0, 0.5))
 plt.tight_layout()
 plt.show()
 
+view_knn = {}
 for name, (a, b) in {"AS-CAL CAE": (train_f, test_f), "raw coordinates": (raw_tr, raw_te)}.items():
     cls = knn_accuracy(a, train.y, b, test.y, k=(1,))[1]
-    view = knn_accuracy(a, train.view, b, test.view, k=(1,))[1]
+    view_knn[name] = knn_accuracy(a, train.view, b, test.view, k=(1,))[1]
     print(f"{name:16s} 1-NN class accuracy {100 * cls:5.1f}%  (chance {100 / C:.0f}%)   "
-          f"1-NN view accuracy {100 * view:5.1f}%  (chance 33%)")
+          f"1-NN view accuracy {100 * view_knn[name]:5.1f}%  (chance 33%)")
+views_chance = 1 / len(np.unique(test.view))
+
+
+def view_sentence(name: str) -> str:
+    v = view_knn[name]
+    how = ("far above chance: its neighbourhoods still carry the camera" if v > views_chance + 0.15 else
+           "somewhat above chance: a little of the camera is left" if v > views_chance + 0.05 else
+           "at chance: the camera is gone from its neighbourhoods")
+    return f"{name}: the nearest training clip names the camera of {100 * v:.0f}% of test clips, {how}."
+
+
+print(view_sentence("raw coordinates"))
+print(view_sentence("AS-CAL CAE"))
 
 # %% [markdown]
 # Compare the two rows of each print-out: if a representation predicts the camera view much
 # better than the class, its neighbourhoods are organised by viewpoint rather than by action.
-# Raw coordinates are in camera space, so they carry the view; AS-CAL only centres on joint 1,
-# and its augmentations (random flip, shear) perturb the geometry but do not remove the camera.
+# Coordinates straight from the sensor are in camera space and carry the view; the input here
+# is AimCLR's frame50, which also turns every body in every frame about the vertical axis so
+# that its shoulder line is parallel to x, and that removes much of the camera before any
+# learning (notebook 10 shows a clip before and after). Whatever camera information is left, AS-CAL's augmentations (random flip,
+# shear) perturb the geometry but do not remove it; the last two printed lines say how much of
+# it the 1-NN finds in each representation.
 #
 # Per class, the linear probe's test accuracy (validation-selected runs) shows which actions the
 # CAE separates and which it confuses:

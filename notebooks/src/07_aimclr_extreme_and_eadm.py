@@ -52,20 +52,36 @@ print("train", tuple(x_train.shape), "test", tuple(x_test.shape), "classes:", tr
 # ST-GCN treats the skeleton as a graph: 25 joints, the 24 bones as edges, plus a self-loop on
 # every joint. A graph convolution mixes each joint with its neighbours. To let the network tell
 # neighbours apart, the "spatial" strategy splits each neighbourhood into three **partitions**
-# with their own weights: the joint itself (A₀), neighbours *closer* to the centre joint
-# (spine shoulder, joint 21) (A₁, "root + closer") and neighbours *farther* from it (A₂).
-# Each partition is normalised as A·D⁻¹, so a joint averages its inputs.
+# with their own weights, by comparing the distances of source and target to the centre joint
+# (spine shoulder, joint 21; 0-based 20). Read as the code computes them (`x_out[w] = Σ_v x[v]·A[v, w]`,
+# source v, target w):
+#
+# - A₀: the joint itself;
+# - A₁ (named "root + closer" in the official code): w receives from neighbours v **at least as
+#   far** from the centre as w itself, so information flows *inwards*, towards the centre;
+# - A₂ ("further"): w receives from neighbours v **closer** to the centre, so information flows
+#   *outwards*.
+#
+# The names describe the target: in A₁ the target is the closer one. Each partition is
+# normalised as A·D⁻¹, so a joint averages its inputs.
 #
 # **The quirk.** The official code measures "distance to the centre" with a hop-distance matrix
 # computed only up to one hop. Every joint more than one hop from joint 21 is at distance ∞, and
-# ∞ == ∞ counts as "equal", so almost every edge lands in A₁. Only 8 edges go to A₂.
+# ∞ == ∞ counts as "equal", so almost every edge lands in A₁; the cell below counts them.
 
 # %%
 A_faithful = spatial_partitions("ntu25")                 # the official behaviour (default)
 A_geodesic = spatial_partitions("ntu25", geodesic=True)  # a true centripetal/centrifugal split
+edges = {}
 for name, Ap in (("official", A_faithful), ("geodesic", A_geodesic)):
-    print(f"{name:9s} non-zeros per partition:", [int((a != 0).sum()) for a in Ap])
+    edges[name] = [int((a != 0).sum()) for a in Ap]
+    print(f"{name:9s} non-zeros per partition (A0, A1, A2):", edges[name])
 print("column sums of A0+A1+A2:", np.unique(A_faithful.sum(0).sum(0).round(6)))
+print(f"official: {edges['official'][1]} of the {sum(edges['official'][1:])} directed edges in A1, "
+      f"{edges['official'][2]} in A2")
+# the direction, checked on one bone: the elbow (5) is farther from the centre than the shoulder (4)
+assert A_geodesic[1][5, 4] > 0 and A_geodesic[2][4, 5] > 0    # A1: elbow -> shoulder (inwards)
+assert edges["official"][1:] == [40, 8]                       # the numbers the summary quotes
 
 # %%
 def draw_partitions(Ap, ax, title):
@@ -86,14 +102,15 @@ def draw_partitions(Ap, ax, title):
 
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 5))
-draw_partitions(A_faithful, axes[0], "official: A1 (blue) 40 edges, A2 (red) 8")
-draw_partitions(A_geodesic, axes[1], "geodesic option: A1 24, A2 24")
+draw_partitions(A_faithful, axes[0], f"official: A1 (blue) {edges['official'][1]} edges, "
+                                     f"A2 (red) {edges['official'][2]}")
+draw_partitions(A_geodesic, axes[1], f"geodesic option: A1 {edges['geodesic'][1]}, A2 {edges['geodesic'][2]}")
 fig.suptitle("ST-GCN spatial partitions (gold: centre joint 21; arrows: source → target)")
 plt.show()
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.6))
-for k, (ax, name) in enumerate(zip(axes, ["A0: self", "A1: root + closer", "A2: further"])):
+for k, (ax, name) in enumerate(zip(axes, ["A0: self", "A1: from v as far or farther", "A2: from v closer"])):
     ax.imshow(A_faithful[k], cmap="viridis")
     ax.set_title(f"{name} ({int((A_faithful[k] != 0).sum())} non-zeros)", fontsize=9)
     ax.set_xlabel("target joint w")
@@ -122,6 +139,7 @@ rows.append(("edge importance (10 × 3×25×25)", sum(p.numel() for p in enc.edg
 for name, n in rows:
     print(f"{name:34s} {n:8,d}")
 print(f"{'total (official: 821,380)':34s} {sum(p.numel() for p in enc.parameters()):8,d}")
+assert sum(p.numel() for p in enc.parameters()) == 821_380
 with torch.no_grad():
     fmap = enc.eval().forward_map(x_train[:2])
 print("final feature map (N·M, C, T', V):", tuple(fmap.shape), "-> pooled features:", tuple(enc(x_train[:2]).shape))
@@ -177,31 +195,71 @@ for j, (v, t) in enumerate(zip(views, titles)):
 plt.tight_layout()
 plt.show()
 display(HTML(viz.animation_html(viz.animate_side_by_side(views[:1] + views[2:3], ["original", "extreme 1"],
-                                                         max_frames=10 if SMOKE else 50))))
+                                                         max_frames=10 if SMOKE else 25))))
 
 # %% [markdown]
 # **Why plain InfoNCE on extreme views can hurt.** InfoNCE demands that the positive (the other
-# view of the *same* clip) be more similar to the query than every negative. With the trained
-# SkeletonCLR encoder, compare three similarity distributions: a normal view with another
-# normal view of the same clip, a normal view with an extreme view of the same clip, and a
-# normal view with *other* clips. If the extreme positives overlap with the negatives, a one-hot
-# loss would push the encoder to match views that no longer look alike, at the cost of the
-# semantics. AimCLR therefore never gives the extreme views a one-hot target (notebook 08: D3M).
+# view of the *same* clip) be more similar to the query than every negative. Take a trained
+# encoder and compare three similarity distributions: a normal view with another normal view of
+# the same clip, a normal view with an extreme view of the same clip, and a normal view with
+# *other* clips. If the extreme positives overlap with the negatives, a one-hot loss would push
+# the encoder to match views that no longer look alike, at the cost of the semantics. AimCLR
+# therefore never gives the extreme views a one-hot target (notebook 08: D3M).
+#
+# Such a picture is evidence only if the encoder has not **collapsed**: an encoder that maps
+# every clip to nearly the same vector gives cosines ≈ 1 for positives and negatives alike, and
+# the histogram then shows nothing about augmentations. Two numbers tell: the mean cosine
+# between *different* clips (≈ 1: collapsed) and the effective rank of the embeddings (the
+# exponential of the entropy of their normalised singular values squared; 1 means one
+# direction). We measure them for our short toy run and for the course's shipped SkeletonCLR
+# encoder (pretrained longer on the full embedded dataset, `skeletonclr_synthetic_xsub`; its
+# pooled 256-d features, the ones a classifier reads), and draw the histogram from the one that
+# has not collapsed.
 
 # %%
-def embed(method, x):
-    with torch.no_grad():
-        return F.normalize(method.encoder_q(x), dim=1)
+from skelcl_lib.checkpoints import load_or_train
 
 
+def collapse_stats(e: torch.Tensor) -> tuple[float, float]:
+    """(mean cosine between different rows, effective rank) of L2-normalised embeddings (N, D)."""
+    sim = e @ e.t()
+    off = sim[~torch.eye(len(e), dtype=torch.bool)]
+    s2 = torch.linalg.svdvals(e - e.mean(0)) ** 2
+    p = s2 / s2.sum()
+    return float(off.mean()), float(torch.exp(-(p[p > 0] * p[p > 0].log()).sum()))
+
+
+COLLAPSED = 0.9                                   # mean cosine between different clips above this
+shipped, _ = load_or_train("skeletonclr_synthetic_xsub",
+                           overrides=["train.epochs=1", "train.lr_milestones=[]", "train.progress=false",
+                                      "data.synthetic.size=tiny"] if SMOKE else ())
 skclr.eval()
+encoders = {"toy run (section 3)": skclr.feature_extractor().eval(), "shipped SkeletonCLR": shipped.eval()}
 n_sim = min(len(x_test), 32 if SMOKE else 128)
 xs = x_test[:n_sim]
-g = torch.Generator().manual_seed(2)
-e_a, e_b, e_x = embed(skclr, normal(xs, generator=g)), embed(skclr, normal(xs, generator=g)), embed(skclr, extreme(xs, generator=g))
-pos_normal = (e_a * e_b).sum(1).numpy()
-pos_extreme = (e_a * e_x).sum(1).numpy()
-neg = (e_a @ e_b.t()).numpy()[~np.eye(n_sim, dtype=bool)]
+sims = {}
+for label, f in encoders.items():
+    g = torch.Generator().manual_seed(2)
+    with torch.no_grad():
+        e_a, e_b, e_x = (F.normalize(f(v), dim=1) for v in (normal(xs, generator=g), normal(xs, generator=g),
+                                                             extreme(xs, generator=g)))
+    mean_cos, rank = collapse_stats(e_a)
+    sims[label] = dict(e_a=e_a, e_b=e_b, e_x=e_x, mean_cos=mean_cos, rank=rank,
+                       collapsed=mean_cos > COLLAPSED)
+    print(f"{label}: mean cosine between different clips {mean_cos:.3f}, effective rank {rank:.1f} "
+          f"of {e_a.shape[1]} -> {'COLLAPSED' if mean_cos > COLLAPSED else 'not collapsed'}")
+
+# %%
+usable = [k for k, s in sims.items() if not s["collapsed"]]
+label = usable[-1] if usable else "shipped SkeletonCLR"
+s = sims[label]
+pos_normal = (s["e_a"] * s["e_b"]).sum(1).numpy()
+pos_extreme = (s["e_a"] * s["e_x"]).sum(1).numpy()
+others = (s["e_a"] @ s["e_b"].t()).numpy()
+neg = others[~np.eye(n_sim, dtype=bool)]
+np.fill_diagonal(others, -np.inf)                     # only *other* clips count as negatives
+rank_n = (others > pos_normal[:, None]).sum(1).mean()
+rank_e = (others > pos_extreme[:, None]).sum(1).mean()
 fig, ax = plt.subplots(figsize=(7, 3))
 bins = np.linspace(-1, 1, 60)
 ax.hist(neg, bins, density=True, alpha=0.5, label="other clips (negatives)")
@@ -209,14 +267,21 @@ ax.hist(pos_normal, bins, density=True, alpha=0.6, label="normal ↔ normal (sam
 ax.hist(pos_extreme, bins, density=True, alpha=0.6, label="normal ↔ extreme (same clip)")
 ax.set_xlabel("cosine similarity")
 ax.legend(fontsize=8)
-ax.set_title("Extreme positives drift toward the negatives")
+if s["collapsed"]:
+    ax.set_title(f"{label}: COLLAPSED (mean cosine {s['mean_cos']:.2f}); this shows nothing")
+    print(f"Both encoders are collapsed here (mean cosine between different clips above {COLLAPSED}): "
+          "every clip lands near the same point, so positives and negatives cannot be told apart and "
+          "the histogram says nothing about extreme views. Train longer (more epochs, more data) "
+          "before reading it.")
+else:
+    closer = rank_e > rank_n
+    ax.set_title(f"{label}: extreme positives {'closer to' if closer else 'not closer to'} the negatives")
+    print(f"{label}: on average {rank_n:.1f} other clips (of {n_sim - 1}) are more similar to the query "
+          f"than its normal positive, and {rank_e:.1f} than its extreme positive: the extreme views "
+          + ("drift toward the negatives, so a one-hot target on them asks for more than the "
+             "encoder's semantics give." if closer else
+             "do not drift toward the negatives with this encoder and this sample."))
 plt.show()
-others = (e_a @ e_b.t()).numpy()
-np.fill_diagonal(others, -np.inf)                     # only *other* clips count as negatives
-rank_n = (others > pos_normal[:, None]).sum(1)
-rank_e = (others > pos_extreme[:, None]).sum(1)
-print(f"mean number of other clips more similar than the positive: normal view {rank_n.mean():.1f}, "
-      f"extreme view {rank_e.mean():.1f} (of {n_sim - 1})")
 
 # %% [markdown]
 # ## 5. EADM: which joints does it drop?
@@ -234,12 +299,13 @@ print(f"mean number of other clips more similar than the positive: normal view {
 #
 # each followed by a rescaling by (#entries / #kept), counted over the whole batch. So EADM
 # removes the *most salient* evidence and makes the network find the action in the rest: a
-# harder, but still semantically faithful, extreme view.
+# harder, but still semantically faithful, extreme view. We look at it on the shipped
+# SkeletonCLR encoder's feature maps (EADM has no weights: any trained ST-GCN will do).
 
 # %%
 clip_e = extreme(x_test[:1], generator=torch.Generator().manual_seed(3))
 with torch.no_grad():
-    fmap = skclr.encoder_q.backbone.eval().forward_map(clip_e)        # (M, 256, 13, 25)
+    fmap = shipped.backbone.eval().forward_map(clip_e)                # (M, 256, 13, 25)
 att = simam_attention(fmap)
 m_s, m_t = eadm_masks(fmap)
 print("feature map:", tuple(fmap.shape))
@@ -273,22 +339,32 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The joint-level attention usually stays below 0.7 (a joint's mean over 256 channels is rarely
-# extreme), so the joint mask drops joints only when one joint stands out in many channels at
-# once. The element-wise mask always removes some activations: about a quarter of them for
-# Gaussian-like features. Let us see the drop rates over a batch, and the effect on the pooled
-# features. The **first release** of AimCLR had a bug that made both masks all ones (EADM did
-# nothing); the library reproduces it with `eadm_first_release_bug=True`.
+# A joint's attention is a mean over 256 channels and 13 frames, which is rarely extreme, so the
+# joint mask drops a joint only when it stands out in many channels at once. The element-wise
+# mask always removes some activations. How many? For Gaussian features the threshold is a
+# fixed distance from the channel mean: A ≥ 0.7 ⇔ |F − μ| ≥ 2σ·√(ln(7/3) − 0.5) ≈ 1.18σ, about
+# 24 % of the activations. Real feature maps after a ReLU are not Gaussian; the cell below
+# measures the drop rates over a batch, compares them with that figure, and shows the effect on
+# the pooled features. The **first release** of AimCLR had a bug that made both masks all ones
+# (EADM did nothing); the library reproduces it with `eadm_first_release_bug=True`.
 
 # %%
 with torch.no_grad():
     batch_e = extreme(x_test[:16], generator=torch.Generator().manual_seed(4))
-    fmap_b = skclr.encoder_q.backbone.forward_map(batch_e)
+    fmap_b = shipped.backbone.forward_map(batch_e)
     m_s, m_t = eadm_masks(fmap_b)
-    pooled = skclr.encoder_q.backbone.pool(fmap_b, 2)
-    pooled_d = skclr.encoder_q.backbone.pool(eadm(fmap_b), 2)
-    pooled_bug = skclr.encoder_q.backbone.pool(eadm(fmap_b, first_release_bug=True), 2)
-print(f"joints dropped: {100 * (1 - m_s.mean()):.1f}%   activations dropped: {100 * (1 - m_t.mean()):.1f}%")
+    pooled = shipped.backbone.pool(fmap_b, 2)
+    pooled_d = shipped.backbone.pool(eadm(fmap_b), 2)
+    pooled_bug = shipped.backbone.pool(eadm(fmap_b, first_release_bug=True), 2)
+gauss = torch.randn(256, 64, 13, 25, generator=torch.Generator().manual_seed(5))
+gauss_rate = 1 - eadm_masks(gauss)[1].mean().item()
+drop_s, drop_t = 1 - m_s.mean().item(), 1 - m_t.mean().item()
+print(f"joints dropped: {100 * drop_s:.1f}%   activations dropped: {100 * drop_t:.1f}% "
+      f"(Gaussian features of the same shape: {100 * gauss_rate:.1f}%)")
+print(f"The element-wise mask removes {drop_t:.1%} of this encoder's activations, "
+      + ("about as many as for Gaussian features." if abs(drop_t - gauss_rate) < 0.03 else
+         f"{'fewer' if drop_t < gauss_rate else 'more'} than the {gauss_rate:.0%} of Gaussian features: "
+         f"its activations are {'less' if drop_t < gauss_rate else 'more'} often far from their channel mean."))
 cos = F.cosine_similarity(pooled, pooled_d).numpy()
 print("cosine(pooled, pooled after EADM): mean", cos.mean().round(3),
       "| first-release bug:", F.cosine_similarity(pooled, pooled_bug).mean().item())
@@ -306,7 +382,9 @@ plt.show()
 # 1-hop graph with self-loops (`get_layout(layout).adjacency()` gives the 0/1 matrix).
 
 # %%
-from skelcl_lib.exercises.nb07 import check_eadm_joint_mask, check_normalized_adjacency, check_simam_attention
+from skelcl_lib.exercises import show_solution
+from skelcl_lib.exercises.nb07 import (SOLUTIONS, check_eadm_joint_mask, check_normalized_adjacency,
+                                       check_simam_attention)
 from skelcl_lib.skeleton import get_layout
 
 
@@ -318,15 +396,8 @@ def normalized_adjacency(layout):
 
 check_normalized_adjacency(normalized_adjacency)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def normalized_adjacency(layout):
-#     a = get_layout(layout).adjacency(self_loops=True)
-#     return a / a.sum(axis=0, keepdims=True)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "normalized_adjacency")
 
 # %% [markdown]
 # **Exercise 2.** Write `attention(F)` for F: (N·M, C, T', V): SimAM's sigmoid(E⁻¹) with
@@ -340,17 +411,8 @@ def attention(f):
 
 check_simam_attention(attention)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def attention(f):
-#     t, v = f.shape[-2:]
-#     d = (f - f.mean(dim=(-2, -1), keepdim=True)) ** 2
-#     var = d.sum(dim=(-2, -1), keepdim=True) / (t * v - 1)
-#     return torch.sigmoid(d / (4 * (var + 1e-4)) + 0.5)
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "simam_attention")
 
 # %% [markdown]
 # **Exercise 3.** Write `joint_mask(F, keep_prob)` returning EADM's joint mask (N·M, V): 1 for a
@@ -364,15 +426,8 @@ def joint_mask(f, keep_prob):
 
 check_eadm_joint_mask(joint_mask)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# def joint_mask(f, keep_prob):
-#     a = simam_attention(f).mean(dim=(1, 2))      # (N·M, V)
-#     return (a < keep_prob).float()
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "eadm_joint_mask")
 
 # %% [markdown]
 # ## Summary
@@ -399,4 +454,4 @@ check_eadm_joint_mask(joint_mask)
 # - L. Li et al., "3D Human Action Representation Learning via Cross-View Consistency Pursuit"
 #   (CrosSCLR, SkeletonCLR), CVPR 2021; code `LinguoLi/CrosSCLR`.
 # - L. Yang et al., "SimAM: A Simple, Parameter-Free Attention Module", ICML 2021.
-# - `docs/METHODS.md` §5–6 of this project (in `../shared/docs`).
+# - `docs/methods.md` §5–6 of this course.

@@ -22,8 +22,8 @@
 #
 # Library parts: `skelcl_lib.data` (`ntu`, `pku`, `nucla`, `formats`, `frame50`),
 # `skelcl_lib.config` (`load_config`), `skelcl_lib.pretrain` (`skelcl pretrain`), `skelcl_lib.evaluate` (`skelcl evaluate`,
-# `ensemble`). References: METHODS.md §2, §4.4, §6.6–6.8, §7–9 and FORMATS.md §3–4 (in
-# `../shared/docs`), and `docs/results/readers.md`.
+# `ensemble`). References: `docs/methods.md` §2, §4.4, §6.6–6.8, §7–9, and
+# `docs/results/readers.md`.
 
 # %%
 # %matplotlib inline
@@ -77,14 +77,14 @@ def show_table(header, rows):
 # | **PKU-MMD** I / II | the PKU-MMD project page (Peking University; follow its access instructions) | skeleton files, label files, split files `cross-subject.txt`, `cross-view.txt` (II: `*_v2.txt`) |
 # | **N-UCLA** | the `all_sqe` JSON files that CTR-GCN distributes (`all_sqe.zip`) | 1,484 files `aAA_sSS_eEE_vVV.json` |
 #
-# **Split sizes.** After the listed samples are removed, the NTU benchmarks have the sizes below
-# (FORMATS.md §3.5). They were *computed* from the official name lists, not measured from a
+# **Split sizes.** After the listed samples are removed, the NTU benchmarks have the sizes below.
+# They were *computed* from the official name lists, not measured from a
 # preparation run; a real run can come out slightly lower if a file has no usable skeleton
-# (the report lists those). NTU-120 xset: a third-party table says 54,471 / 59,474; FORMATS.md's
+# (the report lists those). NTU-120 xset: a third-party table says 54,471 / 59,474; our
 # computation gives 54,468 / 59,477, which we use.
 
 # %%
-SPLIT_SIZES = {  # benchmark: (train, test) after removing the missing samples [FORMATS §3.5, computed]
+SPLIT_SIZES = {  # benchmark: (train, test) after removing the missing samples [computed from the name lists]
     "NTU-60 xsub": (40091, 16487),
     "NTU-60 xview": (37646, 18932),
     "NTU-120 xsub": (63026, 50919),
@@ -101,7 +101,7 @@ for i, (a, b) in enumerate(zip(tr, te)):
     ax.text(a + b / 2, i, f"{b:,}", ha="center", va="center", color="w", fontsize=8)
 ax.invert_yaxis()
 ax.set_xlabel("samples")
-ax.set_title("NTU benchmark splits after removing the missing samples (FORMATS.md §3.5, computed)")
+ax.set_title("NTU benchmark splits after removing the missing samples (computed from the name lists)")
 ax.legend(loc="lower right", fontsize=8)
 plt.tight_layout()
 plt.show()
@@ -143,7 +143,7 @@ plt.show()
 # ```
 #
 # Disk: the NTU-60 xsub `train_data.npy` alone is ≈ 7.2 GB and NTU-120 xsub train ≈ 11 GB; the
-# frame50 array of NTU-60 xsub train is ≈ 1.2 GB (METHODS.md §2.1, §2.3, [analysis]). AimCLR
+# frame50 array of NTU-60 xsub train is ≈ 1.2 GB (docs/methods.md §2.1, §2.3, [analysis]). AimCLR
 # only needs the frame50 folders; AS-CAL reads the 300-frame arrays.
 #
 # All commands go through one entry point, `skelcl` (also `python -m skelcl_lib`); each has its
@@ -157,7 +157,7 @@ status = skelcl(["--help"])   # returns the exit code, 0
 # %% [markdown]
 # ## 3. The NTU `.skeleton` format, and `prepare-ntu` on tiny files
 #
-# A `.skeleton` file is plain text, one record per line (FORMATS.md §3.2):
+# A `.skeleton` file is plain text, one record per line:
 #
 # ```text
 # <numFrames>
@@ -334,7 +334,7 @@ except DataFormatError as e:
 # %% [markdown]
 # `load_stgcn` opens an array + label pair as `SkeletonData` (memory-mapped: nothing is read
 # until used); setup, camera and performer come from the names. Then we look at one prepared
-# sample **before and after frame50** (METHODS.md §2.3): AimCLR's preprocessing centres every
+# sample **before and after frame50** (docs/methods.md §2.3): AimCLR's preprocessing centres every
 # body on joint 21 (spine shoulder) in every frame, resamples the valid frames to 50, and rotates
 # each frame about the vertical axis so that the shoulders are parallel to x.
 
@@ -391,7 +391,8 @@ plt.show()
 # may end in `.skeleton`.
 
 # %%
-from skelcl_lib.exercises.nb10 import check_fusion, check_iterations_per_epoch, check_ntu_name
+from skelcl_lib.exercises import show_solution
+from skelcl_lib.exercises.nb10 import SOLUTIONS, check_fusion, check_iterations_per_epoch, check_ntu_name
 
 
 def parse(name):
@@ -401,24 +402,8 @@ def parse(name):
 
 check_ntu_name(parse)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# import re
-#
-# def parse(name):
-#     m = re.match(r"S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})", name)
-#     setup, camera, subject, replication, action = (int(g) for g in m.groups())
-#     return {"setup": setup, "camera": camera, "subject": subject, "replication": replication,
-#             "action": action, "ntu60_xsub_train": action <= 60 and subject in NTU60_XSUB_TRAIN}
-#
-# check_ntu_name(parse)
-# ```
-#
-# The library has the same logic as `parse_ntu_name(name)` and `ntu_train_mask(names, "xsub")`;
-# the NTU-60 test: `in_benchmark(name, "ntu60")`.
-# </details>
+# %%
+show_solution(SOLUTIONS, "ntu_name")
 
 # %% [markdown]
 # ## 4. The lists of samples with missing skeletons
@@ -426,11 +411,10 @@ check_ntu_name(parse)
 # The NTU authors list 302 (NTU-60) and 535 (NTU-120) samples whose skeletons are missing or
 # incomplete and ask users to ignore them. The official files start with a 3-line header; the
 # copies in other repositories are bare lists; `read_missing_list` accepts both. The course
-# does not ship these lists. If you have them, set `SKELCL_NTU_MISSING_DIR` to their folder;
-# the course's development checkout keeps them in `../../shared/data/ntu`.
+# does not ship these lists. If you have them, set `SKELCL_NTU_MISSING_DIR` to their folder.
 
 # %%
-missing_dir = Path(os.environ.get("SKELCL_NTU_MISSING_DIR", "../../shared/data/ntu"))
+missing_dir = Path(os.environ.get("SKELCL_NTU_MISSING_DIR", "ntu_missing"))
 LISTS = {"NTU-60": missing_dir / "NTU_RGBD_samples_with_missing_skeletons.txt",
          "NTU-120": missing_dir / "NTU_RGBD120_samples_with_missing_skeletons.txt"}
 if all(p.is_file() for p in LISTS.values()):
@@ -454,7 +438,7 @@ if all(p.is_file() for p in LISTS.values()):
     plt.show()
     # how they fall into the NTU-60 splits: all samples minus these = the sizes of section 2
     s60 = sorted(lists["NTU-60"])
-    ALL60 = {"xsub": (40320, 16560), "xview": (37920, 18960)}   # all 56,880 names [FORMATS §3.5]
+    ALL60 = {"xsub": (40320, 16560), "xview": (37920, 18960)}   # all 56,880 names
     for proto, (n_tr, n_te) in ALL60.items():
         m = ntu_train_mask(s60, proto)
         print(f"NTU-60 {proto}: {int(m.sum())} missing in train, {int((~m).sum())} in test -> "
@@ -470,7 +454,7 @@ else:
 #
 # ## 5. PKU-MMD: from continuous recordings to actions
 #
-# PKU-MMD is recorded as long videos, each holding many actions. Per video (FORMATS.md §3.7):
+# PKU-MMD is recorded as long videos, each holding many actions. Per video:
 #
 # - a **skeleton file** `0002-L.txt`: one line per frame, 150 numbers = 2 bodies × 25 joints × xyz
 #   (body 2 all zero when absent);
@@ -562,7 +546,7 @@ plt.show()
 # in neither line of a split file is **skipped and counted** here, where AimCLR would silently put
 # it in "val". The counts often quoted for PKU-MMD I xsub, 18,841 / 3,247, are [unverified]: check
 # your report against them. PKU-MMD part II uses `--part 2` and the `*_v2.txt` split files; the
-# author says it shares part I's preprocessing and settings (METHODS.md §8, pitfall 5).
+# author says it shares part I's preprocessing and settings (docs/methods.md §8, pitfall 5).
 #
 # ## 6. N-UCLA
 #
@@ -572,7 +556,7 @@ plt.show()
 # `SKELCL_NUCLA` to your `all_sqe` folder.
 
 # %%
-nucla_dir = Path(os.environ.get("SKELCL_NUCLA", "../../shared/data/nw_ucla/all_sqe"))
+nucla_dir = Path(os.environ.get("SKELCL_NUCLA", "all_sqe"))
 if nucla_dir.is_dir():
     from skelcl_lib.data.nucla import load_nucla
 
@@ -602,7 +586,7 @@ else:
 
 # %% [markdown]
 # The clips are short (median about 30 frames): AS-CAL's N-UCLA setting uses 60 frames and a
-# queue of only 500 (METHODS.md §4.4). Neither paper publishes N-UCLA linear-evaluation numbers
+# queue of only 500 (docs/methods.md §4.4). Neither paper publishes N-UCLA linear-evaluation numbers
 # (AS-CAL's code supports the dataset, but its results are [unverified]), so there is no target
 # to reproduce. The course's `ascal_nucla` and `aimclr_nucla` configs are sized for a CPU and
 # read this folder directly: `skelcl pretrain --config aimclr_nucla --set data.root=/path/to/nw_ucla`.
@@ -648,24 +632,27 @@ if nucla_dir.is_dir():
                                   root=str(nucla_dir.parent))
     f_tr, f_te = extract_features(encoder, tr_t), extract_features(encoder, te_t)
     r_tr, r_te = raw_features(n_tr), raw_features(n_te)
-    rows = []
+    rows, scores = [], {}
     for name, (a, b, ytr, yte) in {"raw coordinates (N-UCLA)": (r_tr, r_te, n_tr.y, n_te.y),
                                    "AS-CAL pretrained on the embedded dataset": (f_tr, f_te, tr_t.y, te_t.y)}.items():
         knn = knn_accuracy(a, ytr, b, yte, k=(1,))
-        rows.append((name, f"{100 * linear_probe(a, ytr, b, yte):.1f}", f"{100 * knn[1]:.1f}"))
+        scores[name] = (100 * linear_probe(a, ytr, b, yte), 100 * knn[1])
+        rows.append((name, f"{scores[name][0]:.1f}", f"{scores[name][1]:.1f}"))
     show_table(["features of N-UCLA view 3 (test)", "linear probe (%)", "kNN-1 (%)"], rows)
+    (rp, rk), (ap, ak) = scores.values()
+    print(f"The transferred encoder scores {ap - rp:+.1f} points (probe) and {ak - rk:+.1f} points (kNN-1) "
+          "against raw coordinates.")
 
 # %% [markdown]
-# Measured on the development CPU: 78.0 probe / 77.8 kNN-1 for the transferred AS-CAL against
-# 45.0 / 52.8 for raw coordinates. AS-CAL pretrained on N-UCLA itself gets 74.6 / 65.1 with the
+# For comparison (README, not this run): AS-CAL pretrained on N-UCLA itself gets 74.6 / 65.1 with the
 # frame50 input and the paper's settings (`ascal_nucla_frame50`), 84.1 / 78.0 with the shipped
 # encoder's options added (motion stream, body-size normalisation, AdamW), and only 48.7 / 45.3
 # with the official 60-frame, zero-padded input (`docs/results/README.md`, "N-UCLA: the input, transfer ..."; those
 # numbers come from `skelcl benchmark` and `skelcl evaluate`, whose data path differs slightly
-# from this cell's `load_nucla`, so the raw kNN above can differ by a few tenths). So an encoder
-# that never saw an N-UCLA clip, pretrained on 1,800 procedural clips, is within a few points of
-# one pretrained on N-UCLA's own 1,020 training clips with the same options — and the input
-# format matters more than either.
+# from this cell's `load_nucla`, so the raw kNN above can differ by a few tenths). Set the
+# transferred encoder's row above against them: an encoder that never saw an N-UCLA clip,
+# pretrained on 1,800 procedural clips, next to one pretrained on N-UCLA's own 1,020 training
+# clips with the same options; and the zero-padded input against frame50.
 
 # %% [markdown]
 # ## 7. The `paper` configs
@@ -691,7 +678,7 @@ for kind, cs in groups.items():
 # A paper config names a `base` and overrides only what differs (`aimclr_ntu60_xsub_joint` =
 # `aimclr_paper` + its data folder + its stream). `load_config` resolves the chain and merges the
 # library defaults, so what you see below is exactly what a run would use. The tables compare
-# the loaded values with the official ones (METHODS.md §4.4 AS-CAL pretraining [config]; §6.1,
+# the loaded values with the official ones (docs/methods.md §4.4 AS-CAL pretraining [config]; §6.1,
 # §6.6 AimCLR [code, config]).
 
 # %%
@@ -714,7 +701,7 @@ def compare(cfg_name, official, overrides=()):
     return cfg
 
 
-ASCAL_OFFICIAL = {   # METHODS.md §4.4 [config], §4.2, §4.5
+ASCAL_OFFICIAL = {   # docs/methods.md §4.4 [config], §4.2, §4.5
     "model.K": (16384, "nce_k"), "model.tau": (0.06, "nce_t, not MoCo's 0.07"),
     "model.alpha": (0.999, "momentum of the key LSTM"), "model.hidden_size": (256, ""),
     "model.num_layers": (1, ""), "model.selected_frames": (150, "first 150 frames, plain slicing"),
@@ -727,7 +714,7 @@ ASCAL_OFFICIAL = {   # METHODS.md §4.4 [config], §4.2, §4.5
     "train.epochs": (60, "official loop: 61 passes, evaluates ckpt_epoch_60"),
     "train.amp": (False, "apex AMP optional, off by default (§4.5)"), "seed": (1, ""),
 }
-AIMCLR_OFFICIAL = {  # METHODS.md §6.1, §6.2, §6.4, §6.6
+AIMCLR_OFFICIAL = {  # docs/methods.md §6.1, §6.2, §6.4, §6.6
     "model.queue_size": (32768, "K"), "model.momentum": (0.999, "m"),
     "model.temperature": (0.07, "T"), "model.feature_dim": (128, ""), "model.mlp": (True, ""),
     "model.hidden_channels": (16, "¼-width ST-GCN"), "model.hidden_dim": (256, ""),
@@ -760,7 +747,7 @@ show_table(["config", "method", "data.root", "protocol", "stream", "epochs", "ba
 
 # %% [markdown]
 # The configs build the official-size models in a second on a CPU (no training here). The
-# parameter counts match METHODS.md: the LSTM has 417,792 parameters (§4.2); one ST-GCN
+# parameter counts match docs/methods.md: the LSTM has 417,792 parameters (§4.2); one ST-GCN
 # backbone 821,380 and both AimCLR encoders with heads ≈ 1.84 M (§5.4).
 
 # %%
@@ -780,7 +767,7 @@ for cfg, frames in ((cfg_ascal, 300), (cfg_aim, 50)):   # AS-CAL reads 300-frame
 
 # %% [markdown]
 # **Linear evaluation** is not part of the pretraining config: `skelcl evaluate` picks the
-# protocol of the method (`--linear-protocol ascal | aimclr`). Its settings against METHODS.md
+# protocol of the method (`--linear-protocol ascal | aimclr`). Its settings against docs/methods.md
 # §4.6 (AS-CAL) and §6.7 (AimCLR):
 
 # %%
@@ -807,7 +794,7 @@ show_table(["setting", "AS-CAL official", "ours", "", "AimCLR official", "ours",
 #
 # ### Faithful quirks and the options that fix them
 #
-# The defaults reproduce the official behaviour, quirks included (METHODS.md §9). Each fix is a
+# The defaults reproduce the official behaviour, quirks included (docs/methods.md §9). Each fix is a
 # named option, never a silent change; a results table must say which options were on.
 #
 # | quirk (method) | default | fix |
@@ -825,8 +812,8 @@ show_table(["setting", "AS-CAL official", "ours", "", "AimCLR official", "ours",
 # ### Commands and the numbers to expect
 #
 # One benchmark = one pretraining + one linear evaluation. AS-CAL evaluates `ckpt_epoch_060`
-# with the query encoder (METHODS.md §8, pitfall 14). The numbers are top-1 % under linear
-# evaluation, with their source tags from METHODS.md §7: [README] an official README or results
+# with the query encoder (docs/methods.md §8, pitfall 14). The numbers are top-1 % under linear
+# evaluation, with their source tags from docs/methods.md §7: [README] an official README or results
 # image, [3rd-party] quoted by another paper, [unverified] not confirmed.
 
 # %%
@@ -854,14 +841,14 @@ for cfg_name, root, flags, expected in BENCH:
 show_table(["commands", "expected top-1 (%)"], rows)
 
 # %% [markdown]
-# Some other published numbers (METHODS.md §7.3): 3s-AimCLR 78.9 / 83.8 (NTU-60 xsub / xview),
+# Some other published numbers (docs/methods.md §7.3): 3s-AimCLR 78.9 / 83.8 (NTU-60 xsub / xview),
 # 68.2 / 68.8 (NTU-120 xsub / xset), 87.8 (PKU-MMD I) [3rd-party] and 38.5 (PKU-MMD II)
 # [README, AimCLR-v2]; with the released checkpoints 79.18 / 84.02 / 87.79 [README]. The
 # released motion and bone streams give 68.68 / 71.83 / 72.00 and 71.87 / 77.02 / 82.03 (NTU-60
 # xsub, xview, PKU-MMD I) [README].
 
 # %%
-EXPECTED = {  # benchmark: {model: top-1}  (METHODS.md §7; tags in the text above)
+EXPECTED = {  # benchmark: {model: top-1}  (docs/methods.md §7; tags in the text above)
     "NTU-60 xsub": {"AS-CAL (CAE+)": 58.5, "AimCLR joint": 74.3, "3s-AimCLR": 78.9},
     "NTU-60 xview": {"AS-CAL (CAE+)": 64.8, "AimCLR joint": 79.7, "3s-AimCLR": 83.8},
     "NTU-120 xsub": {"AS-CAL (CAE+)": 48.6, "AimCLR joint": 63.4, "3s-AimCLR": 68.2},
@@ -885,7 +872,7 @@ plt.show()
 
 # %% [markdown]
 # Reproductions usually land a little below or above these: different PyTorch versions, a
-# different linear-evaluation batch size (a gap of over 2 % has been reported, METHODS.md §8,
+# different linear-evaluation batch size (a gap of over 2 % has been reported, docs/methods.md §8,
 # pitfall 8) and best-epoch-on-test selection all move the last digit. Never report a fine-tuned
 # (unfrozen) encoder as linear evaluation (pitfall 1).
 #
@@ -900,25 +887,15 @@ plt.show()
 #
 # Which weights do the official ensemble scripts give the three streams, and what exactly do
 # they add up: the streams' logits, their softmax probabilities, or their features?
-# (METHODS.md §6.8, pitfall 3 in §8.)
+# (docs/methods.md §6.8, pitfall 3 in §8.)
 
 # %%
 my_weights = {"joint": None, "bone": None, "motion": None}   # YOUR ANSWER HERE
 my_target = "..."                                            # "logits", "probabilities" or "features"
 check_fusion(my_weights, my_target)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# my_weights = {"joint": 0.6, "bone": 0.6, "motion": 0.4}
-# my_target = "logits"
-# check_fusion(my_weights, my_target)
-# ```
-#
-# The scripts read each stream's `test_result.pkl` (raw logits of its best linear-evaluation
-# epoch) and add them as 0.6·joint + 0.6·bone + 0.4·motion. No loss ties the streams together.
-# </details>
+# %%
+show_solution(SOLUTIONS, "fusion")
 
 # %% [markdown]
 # The whole recipe for one benchmark, as commands. `skelcl evaluate --out` writes each stream's
@@ -997,18 +974,12 @@ plt.show()
 iterations = None   # YOUR ANSWER HERE
 check_iterations_per_epoch(iterations)
 
-# %% [markdown]
-# <details><summary>Solution</summary>
-#
-# ```python
-# iterations = 40091 // 128      # drop_last: the incomplete last batch is skipped
-# check_iterations_per_epoch(iterations)   # 313
-# ```
-# </details>
+# %%
+show_solution(SOLUTIONS, "iterations_per_epoch")
 
 # %% [markdown]
 # **What to expect for time.** The authors give no wall-clock, GPU or throughput figures, and
-# this course has not timed a paper run on a GPU. What METHODS.md derives from the code
+# this course has not timed a paper run on a GPU. What docs/methods.md derives from the code
 # ([analysis] estimates, not measurements):
 #
 # | run | iterations per epoch | whole run |
@@ -1023,7 +994,7 @@ check_iterations_per_epoch(iterations)
 # An AimCLR iteration costs ≈ 1.1 TFLOP (three ST-GCN forwards, two backwards) and memory is
 # small (a 16 MiB queue, < 1 M parameters per encoder). In the official code the likely
 # bottleneck is loading and augmenting in numpy on the CPU (not measured); skelcl augments on the
-# GPU, which leaves reading the memory-mapped arrays: keep them on the machine's local disk. For AS-CAL, METHODS.md guesses an epoch "on the order of a
+# GPU, which leaves reading the memory-mapped arrays: keep them on the machine's local disk. For AS-CAL, docs/methods.md guesses an epoch "on the order of a
 # minute on a modern GPU" [unverified estimate]. 3s-AimCLR needs **three** such pretrainings.
 # Measure your own GPU before planning: run one epoch (`--set train.epochs=1`), read `seconds`
 # in `runs/NAME/log.jsonl`, and multiply.
@@ -1092,7 +1063,7 @@ else:
 #   Recognition (Northwestern-UCLA Multiview Action 3D). CVPR 2014.
 # - S. Yan, Y. Xiong, D. Lin. Spatial Temporal Graph Convolutional Networks for Skeleton-Based
 #   Action Recognition (ST-GCN). AAAI 2018. Code: `yysijie/st-gcn`.
-# - The course's `docs/results/readers.md`, and METHODS.md / FORMATS.md in `../shared/docs`.
+# - The course's `docs/methods.md` and `docs/results/readers.md`.
 
 # %%
 shutil.rmtree(WORK, ignore_errors=True)   # the scratch files of this notebook

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..skeleton import NTU25
-from . import verdict
+from . import Solution, verdict
 
 
 def _as_shape(answer) -> tuple | None:
@@ -31,7 +31,7 @@ def check_batch_shape(answer) -> bool:
 
 
 def check_frame_vector_size(answer) -> bool:
-    """How many numbers AS-CAL's LSTM reads per NTU frame (C * V * M, METHODS.md §1.1)."""
+    """How many numbers AS-CAL's LSTM reads per NTU frame (C * V * M, docs/methods.md §1.1)."""
     try:
         n = int(answer)
     except (TypeError, ValueError):
@@ -56,3 +56,20 @@ def check_center_joint(answer) -> bool:
     if v == NTU25.center_joint + 1:
         return verdict(False, hint="That is the 1-based number used in papers; Python indexes from 0.")
     return verdict(False, hint="Look it up: NTU25.center_joint, or search NTU25.joint_names for 'spine_shoulder'.")
+
+
+SOLUTIONS = {
+    "batch_shape": Solution(
+        code="""\
+batch_shape = (8, 3, 300, 25, 2)   # N samples, C = xyz, T frames, V = 25 joints, M = 2 persons
+"""),
+    "frame_vector_size": Solution(
+        code="""\
+frame_vector_size = 3 * 25 * 2   # C * V * M = 150
+"""),
+    "center_joint": Solution(
+        code="""\
+from skelcl_lib.skeleton import NTU25
+center_index = NTU25.joint_names.index("spine_shoulder")   # 20: Python counts from 0
+"""),
+}

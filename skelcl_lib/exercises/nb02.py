@@ -7,9 +7,9 @@ import math
 import numpy as np
 import torch
 
+from . import Solution, verdict
 from .. import augment as A
 from ..skeleton import NTU25, bone_lengths
-from . import verdict
 
 
 def check_rotation_matrix(rotation_matrix) -> bool:
@@ -74,3 +74,34 @@ def check_crop_indices(crop_indices) -> bool:
                 hint += " numpy 'symmetric' padding repeats the edge frame (reflect would skip it)."
             return verdict(False, hint=hint)
     return verdict(True, "Correct: a mirrored shift that repeats the edge frame.")
+
+
+SOLUTIONS = {
+    "rotation_matrix": Solution(
+        code="""\
+def rotation_matrix(axis, theta):
+    c, s = np.cos(theta), np.sin(theta)
+    if axis == 0:
+        return np.array([[1, 0, 0], [0, c, s], [0, -s, c]])
+    if axis == 1:
+        return np.array([[c, 0, -s], [0, 1, 0], [s, 0, c]])
+    return np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]])
+"""),
+    "indistinguishable": Solution(
+        code="""\
+answer = "TimeReverse"   # AS-CAL's randomFlip: a reversed sit-down is a stand-up
+"""),
+    "crop_indices": Solution(
+        code="""\
+def crop_indices(T, pad, start):
+    out = []
+    for j in range(start, start + T):
+        i = j - pad
+        if i < 0:
+            i = -i - 1          # mirrored, edge frame repeated
+        elif i >= T:
+            i = 2 * T - 1 - i
+        out.append(i)
+    return out
+"""),
+}

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from . import verdict
+from . import Solution, verdict
 
 
 def check_cae(fn) -> bool:
@@ -42,15 +42,23 @@ def check_momentum_update(fn) -> bool:
     k0 = [p.detach().clone() for p in key.parameters()]
     q0 = [p.detach().clone() for p in query.parameters()]
     try:
-        with torch.no_grad():
-            fn(key, query, 0.9)
+        fn(key, query, 0.9)                   # called as training calls it: gradients are on
     except NotImplementedError:
         return verdict(False, hint="Fill in the function first.")
+    except RuntimeError as e:
+        if "requires grad" in str(e):
+            return verdict(False, hint="An in-place update of parameters that require grad fails: "
+                                       "decorate the function with @torch.no_grad() (the EMA is not "
+                                       f"part of the graph). The error was: {e}")
+        return verdict(False, hint=f"Your function raised RuntimeError: {e}")
     except Exception as e:
         return verdict(False, hint=f"Your function raised {type(e).__name__}: {e}")
     if any(not torch.equal(p, p0) for p, p0 in zip(query.parameters(), q0)):
         return verdict(False, hint="The query encoder changed: only the key encoder is updated.")
     new = list(key.parameters())
+    if any(p.grad_fn is not None for p in new):
+        return verdict(False, hint="The update was recorded in the autograd graph: decorate the "
+                                   "function with @torch.no_grad().")
     if all(torch.allclose(p, 0.9 * a + 0.1 * b, atol=1e-6) for p, a, b in zip(new, k0, q0)):
         return verdict(True, "Correct: the key encoder keeps 90% of itself and takes 10% of the query.")
     if all(torch.allclose(p, 0.1 * a + 0.9 * b, atol=1e-6) for p, a, b in zip(new, k0, q0)):
@@ -73,3 +81,23 @@ def check_half_life(answer, alpha: float = 0.999) -> bool:
     if abs(value - 1 / (1 - alpha)) <= 1.0:
         return verdict(False, hint="1/(1 − α) is the EMA's time constant (weight 1/e); the question asks for 1/2.")
     return verdict(False, hint="After n steps the initial weights carry a factor α^n. Solve α^n = 0.5.")
+
+
+SOLUTIONS = {
+    "cae": Solution(
+        code="""\
+def my_cae(h):
+    return h.mean(dim=1)      # average over time, padded steps included
+"""),
+    "momentum_update": Solution(
+        code="""\
+@torch.no_grad()
+def my_momentum_update(key, query, m):
+    for pk, pq in zip(key.parameters(), query.parameters()):
+        pk.mul_(m).add_(pq, alpha=1 - m)
+"""),
+    "half_life": Solution(
+        code="""\
+answer = math.log(0.5) / math.log(0.999)   # ≈ 693 steps
+"""),
+}

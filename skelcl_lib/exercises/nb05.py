@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from . import verdict
+from . import Solution, verdict
 
 
 def check_enqueue(fn) -> bool:
@@ -60,3 +60,23 @@ def check_queue_fraction(answer, K: int = 16384, n_train: int = 40091) -> bool:
     if abs(value - 100 * want) < 0.5:
         return verdict(False, hint="Give a fraction, not a percentage.")
     return verdict(False, hint="Divide the queue size by the number of training clips (40,091).")
+
+
+SOLUTIONS = {
+    "enqueue": Solution(
+        code="""\
+def my_enqueue(queue, ptr, keys):
+    K, B = len(queue), len(keys)
+    rows = (ptr + torch.arange(B)) % K
+    queue[rows] = keys
+    return (ptr + B) % K
+"""),
+    "key_lifetime": Solution(
+        code="""\
+answer = 16384 / 32      # 512 steps
+"""),
+    "queue_fraction": Solution(
+        code="""\
+answer = 16384 / 40091   # ≈ 0.409
+"""),
+}

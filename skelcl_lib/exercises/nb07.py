@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from . import Solution, verdict
 from ..methods.aimclr import eadm_masks, simam_attention
 from ..skeleton import get_layout
-from . import verdict
 
 
 def _call(fn, *args):
@@ -86,3 +86,27 @@ def check_eadm_joint_mask(joint_mask) -> bool:
             return verdict(False, hint=f"keep_prob={kp}: the mask differs; average the attention over "
                                        "channels and frames (dims 1 and 2), then compare with keep_prob")
     return verdict(True, "Correct: joints 7 (sample 1) and 3, 11 (sample 2) are dropped.")
+
+
+SOLUTIONS = {
+    "normalized_adjacency": Solution(
+        code="""\
+def normalized_adjacency(layout):
+    a = get_layout(layout).adjacency(self_loops=True)
+    return a / a.sum(axis=0, keepdims=True)
+"""),
+    "simam_attention": Solution(
+        code="""\
+def attention(f):
+    t, v = f.shape[-2:]
+    d = (f - f.mean(dim=(-2, -1), keepdim=True)) ** 2
+    var = d.sum(dim=(-2, -1), keepdim=True) / (t * v - 1)
+    return torch.sigmoid(d / (4 * (var + 1e-4)) + 0.5)
+"""),
+    "eadm_joint_mask": Solution(
+        code="""\
+def joint_mask(f, keep_prob):
+    a = simam_attention(f).mean(dim=(1, 2))      # (N·M, V)
+    return (a < keep_prob).float()
+"""),
+}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from . import Solution, verdict
 from ..methods.aimclr import d3m_loss, nnm_mask
-from . import verdict
 
 
 def _logits(seed: int, n: int = 6, k: int = 50):
@@ -15,10 +15,12 @@ def _logits(seed: int, n: int = 6, k: int = 50):
 
 
 def check_d3m(d3m) -> bool:
-    """``d3m(l_n, l_e, l_ed) -> scalar``: ½[H(p_n, p_e) + H(p_n, p_ed)], p_n = softmax(l_n) detached."""
+    """``d3m(l_n, l_e, l_ed) -> scalar``: ½[H(p_n, p_e) + H(p_n, p_ed)], p_n = softmax(l_n) detached.
+
+    The value must match, and the loss must train: gradient reaches the extreme views' logits
+    (l_e, l_ed) and none reaches the teacher's (l_n)."""
     for seed in (0, 1):
-        l_n, l_e, l_ed = _logits(seed)
-        l_n.requires_grad_(True)
+        l_n, l_e, l_ed = (lg.requires_grad_(True) for lg in _logits(seed))
         want = d3m_loss(l_n, l_e, l_ed)
         try:
             got = d3m(l_n, l_e, l_ed)
@@ -26,17 +28,25 @@ def check_d3m(d3m) -> bool:
             return verdict(False, hint=f"your function raised {type(e).__name__}: {e}")
         if not isinstance(got, torch.Tensor) or got.numel() != 1:
             return verdict(False, hint="expected a scalar tensor (the loss averaged over the batch)")
-        if torch.allclose(got, 2 * want, rtol=1e-4):
+        value = got.detach()
+        if torch.allclose(value, 2 * want.detach(), rtol=1e-4):
             return verdict(False, hint="twice too large: each of the two terms has weight ½")
-        if not torch.allclose(got, want, rtol=1e-4):
+        if not torch.allclose(value, want.detach(), rtol=1e-4):
             return verdict(False, hint="the value differs: the target is softmax(l_n); the students "
                                        "enter as log_softmax(l_e) and log_softmax(l_ed); sum over the "
                                        "1 + K entries, average over the batch")
-        if got.requires_grad:
-            got.backward()
-            if l_n.grad is not None and l_n.grad.abs().sum() > 0:
-                return verdict(False, hint="the value is right but gradient reaches l_n: detach the "
-                                           "teacher distribution p_n")
+        if not got.requires_grad:
+            return verdict(False, hint="the value is right but the loss carries no gradient (computed "
+                                       "under torch.no_grad(), or detached): it would train nothing. "
+                                       "Detach only the teacher p_n.")
+        got.reshape(()).backward()
+        if l_n.grad is not None and l_n.grad.abs().sum() > 0:
+            return verdict(False, hint="the value is right but gradient reaches l_n: detach the "
+                                       "teacher distribution p_n")
+        for name, lg in (("l_e", l_e), ("l_ed", l_ed)):
+            if lg.grad is None or lg.grad.abs().sum() == 0:
+                return verdict(False, hint=f"the value is right but no gradient reaches {name}: only the "
+                                           "teacher is detached, the extreme views must learn")
     return verdict(True, "Correct: the normal view teaches, the extreme views learn its distribution.")
 
 
@@ -79,3 +89,28 @@ def check_ensemble(fuse) -> bool:
     if not np.allclose(got, want):
         return verdict(False, hint="AimCLR fuses raw logits (no softmax) with 0.6 / 0.6 / 0.4")
     return verdict(True, "Correct: score-level fusion of three separately trained models.")
+
+
+SOLUTIONS = {
+    "d3m": Solution(
+        code="""\
+def d3m(l_n, l_e, l_ed):
+    p_n = torch.softmax(l_n.detach(), dim=1)
+    h = lambda lg: -(p_n * torch.log_softmax(lg, dim=1)).sum(1).mean()
+    return 0.5 * (h(l_e) + h(l_ed))
+"""),
+    "nnm_mask": Solution(
+        code="""\
+def mask_fn(logits_list, topk):
+    m = torch.zeros_like(logits_list[0])
+    m[:, 0] = 1
+    for lg in logits_list:
+        m.scatter_(1, lg[:, 1:].topk(topk, dim=1).indices + 1, 1.0)
+    return m
+"""),
+    "ensemble": Solution(
+        code="""\
+def fuse(joint, motion, bone):
+    return 0.6 * joint + 0.6 * bone + 0.4 * motion
+"""),
+}

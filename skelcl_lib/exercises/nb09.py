@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import verdict
+from . import Solution, verdict
 
 
 def _call(fn, *args):
@@ -111,3 +111,30 @@ def check_label_budget(fn) -> bool:
     if got.get(1) == 3:
         return verdict(False, hint="round(2.5) is 2 in Python (banker's rounding), as in the library.")
     return verdict(False, hint="For each class c: max(1, round(fraction * number of samples of c)).")
+
+
+SOLUTIONS = {
+    "knn_vote": Solution(
+        code="""\
+def knn_vote(neighbor_labels, num_classes):
+    out = []
+    for row in neighbor_labels:
+        counts = np.bincount(row, minlength=num_classes)
+        tied = np.flatnonzero(counts == counts.max())
+        first = {c: list(row).index(c) for c in tied}      # rank of each tied class's nearest
+        out.append(min(tied, key=first.get))
+    return np.array(out)
+"""),
+    "honest_number": Solution(
+        code="""\
+def honest_number(val_curve, test_curve):
+    i = int(np.argmax(val_curve))          # argmax returns the first maximum
+    return test_curve[i], i + 1
+"""),
+    "label_budget": Solution(
+        code="""\
+def label_budget(y, fraction):
+    classes, counts = np.unique(y, return_counts=True)
+    return {int(c): max(1, int(round(fraction * n))) for c, n in zip(classes, counts)}
+"""),
+}

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from . import verdict
+from . import Solution, verdict
 
-# NTU-60 cross-subject training performers (FORMATS.md §3.5), kept here so the checker does not
+# NTU-60 cross-subject training performers (from the official protocol), kept here so the checker does not
 # lean on the code the learner is asked to re-derive.
 _NTU60_XSUB_TRAIN = {1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38}
 _NAME_FIELDS = ("setup", "camera", "subject", "replication", "action")
@@ -14,7 +14,8 @@ _NAME_CASES = {
     "S001C002P003R002A013": (1, 2, 3, 2, 13, False),             # performer 3 is a test performer
     "S017C003P008R001A060.skeleton": (17, 3, 8, 1, 60, True),   # suffix allowed, last NTU-60 action
     "S005C001P001R002A001": (5, 1, 1, 2, 1, True),
-    "S018C001P045R001A061": (18, 1, 45, 1, 61, False),          # NTU-120 only: not in NTU-60 at all
+    "S018C001P008R001A061": (18, 1, 8, 1, 61, False),           # a training performer, but an
+                                                                # NTU-120-only action: in no NTU-60 split
 }
 
 
@@ -51,8 +52,8 @@ def check_ntu_name(fn) -> bool:
                                            f"S<setup>C<camera>P<performer>R<replication>A<action>, 3 digits each.")
         if bool(got["ntu60_xsub_train"]) != want[5]:
             if name.startswith("S018"):
-                hint = (f"{name}: performer 45 trains in NTU-120 xsub, but action A061 is not part of "
-                        f"NTU-60 (A001–A060 only), so the sample is in no NTU-60 split.")
+                hint = (f"{name}: performer {want[2]} is an NTU-60 xsub training performer, but action "
+                        f"A061 is not part of NTU-60 (A001–A060 only), so the sample is in no NTU-60 split.")
             elif want[5]:
                 hint = f"{name}: performer {want[2]} is one of the 20 NTU-60 xsub training performers."
             else:
@@ -107,7 +108,7 @@ def check_fusion(weights, on) -> bool:
         if s > 0 and all(abs(w[k] / s - _WANT_WEIGHTS[k] / 1.6) < 1e-6 for k in _STREAMS):
             return verdict(False, hint="Same proportions, hence the same predictions, but the official "
                                        "scripts use the unnormalised weights: give those.")
-        return verdict(False, hint="Look up the ensemble scripts in METHODS.md §6.8 (joint, bone, motion).")
+        return verdict(False, hint="Look up the ensemble scripts in docs/methods.md §6.8 (joint, bone, motion).")
     if what.startswith("logit") or what in ("raw logits", "scores", "raw scores"):
         return verdict(True, "Correct: 0.6·joint + 0.6·bone + 0.4·motion on the raw logits of each "
                              "stream's best linear-evaluation epoch; no loss ties the streams together.")
@@ -118,3 +119,30 @@ def check_fusion(weights, on) -> bool:
         return verdict(False, hint="Right weights, but the fusion is score-level: each stream has its own "
                                    "linear classifier, and its outputs are added.")
     return verdict(False, hint="Right weights; now say what is added: 'logits', 'probabilities' or 'features'?")
+
+
+SOLUTIONS = {
+    "ntu_name": Solution(
+        code="""\
+import re
+
+def parse(name):
+    m = re.match(r"S(\\d{3})C(\\d{3})P(\\d{3})R(\\d{3})A(\\d{3})", name)
+    setup, camera, subject, replication, action = (int(g) for g in m.groups())
+    return {"setup": setup, "camera": camera, "subject": subject, "replication": replication,
+            "action": action, "ntu60_xsub_train": action <= 60 and subject in NTU60_XSUB_TRAIN}
+""",
+        note="""The library has the same logic as `parse_ntu_name(name)` and `ntu_train_mask(names, "xsub")`;
+the NTU-60 test: `in_benchmark(name, "ntu60")`."""),
+    "fusion": Solution(
+        code="""\
+my_weights = {"joint": 0.6, "bone": 0.6, "motion": 0.4}
+my_target = "logits"
+""",
+        note="""The scripts read each stream's `test_result.pkl` (raw logits of its best linear-evaluation
+epoch) and add them as 0.6·joint + 0.6·bone + 0.4·motion. No loss ties the streams together."""),
+    "iterations_per_epoch": Solution(
+        code="""\
+iterations = 40091 // 128      # drop_last: the incomplete last batch is skipped
+"""),
+}
