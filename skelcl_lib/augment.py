@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from .skeleton import Layout, get_layout
 
 __all__ = [
-    "Transform", "Compose", "Center", "Rotate", "Shear", "TimeReverse", "TemporalCrop",
+    "Transform", "Compose", "Center", "Rotate", "Shear", "ProperShear", "TimeReverse", "TemporalCrop",
     "SpatialFlip", "GaussianNoise", "GaussianBlur", "JointMask", "AxisMask",
     "ResizedTemporalCrop", "ascal_view", "aimclr_normal", "aimclr_extreme", "ASCAL_TRANSFORMS",
     "OFFICIAL_ASCAL_TRANSFORMS",
@@ -309,6 +309,31 @@ class Shear(Transform):
 
     def _args(self):
         return {"amplitude": self.amplitude, "p": self.p}
+
+
+class ProperShear(Shear):
+    """``Shear`` restricted to maps that keep handedness: a draw whose determinant is not
+    positive is drawn again (NOT official; strategy name ``properShear``). About 5 % of
+    U(-1, 1) shears have det < 0, i.e. they mirror the body (a left-hand wave becomes a
+    right-hand one); with amplitude <= 0.5 no draw can (det >= 1 - 3a^2 - 2a^3 >= 0).
+    Redrawing keeps the distribution of the official shear conditioned on det > 0.
+    params: ``matrix (N, 3, 3)``, ``redraws (N,)`` (how often each sample was drawn again).
+    """
+
+    max_redraws = 64
+
+    def _sample(self, x, generator, applied):
+        m = super()._sample(x, generator, applied)["matrix"]
+        redraws = torch.zeros(m.shape[0], dtype=torch.long, device=m.device)
+        for _ in range(self.max_redraws):
+            bad = torch.linalg.det(m) <= 0
+            if not bool(bad.any()):
+                break
+            fresh = super()._sample(x, generator, applied)["matrix"]
+            m, redraws = torch.where(bad[:, None, None], fresh, m), redraws + bad.long()
+        else:   # never reached in practice (P < 0.05^64); keep the guarantee anyway
+            m = torch.where((torch.linalg.det(m) <= 0)[:, None, None], torch.eye(3, device=m.device), m)
+        return {"matrix": m, "redraws": redraws}
 
 
 class SpatialFlip(Transform):
@@ -593,13 +618,15 @@ def _ascal_transforms(joint: int, blur_normalize: bool, rotate_symmetric: bool,
         "gausFilter": lambda: GaussianBlur(15, (0.1, 2.0), p=0.5, normalize=blur_normalize),
         "zeroOutJoints": lambda: JointMask((5, 15), None, p=1.0),
         "zeroOutAxis": lambda: AxisMask(p=1.0),
-        # not in the official code (a named improvement for frame-normalised input):
+        # not in the official code (named options): a random resized temporal crop for
+        # frame-normalised input, a shear that never mirrors the body (det > 0)
         "resizeCrop": lambda: ResizedTemporalCrop((0.5, 1.0), p=1.0),
+        "properShear": lambda: ProperShear(shear_amplitude),
     }
 
 
 ASCAL_TRANSFORMS = tuple(_ascal_transforms(1, False, False))
-OFFICIAL_ASCAL_TRANSFORMS = tuple(n for n in ASCAL_TRANSFORMS if n != "resizeCrop")
+OFFICIAL_ASCAL_TRANSFORMS = tuple(n for n in ASCAL_TRANSFORMS if n not in ("resizeCrop", "properShear"))
 
 
 def ascal_view(strategy: str = "subtract_randomFlip_shear", joint: int = 1,
@@ -610,7 +637,9 @@ def ascal_view(strategy: str = "subtract_randomFlip_shear", joint: int = 1,
     The default is the released strategy (centre on joint 1, reverse with p 0.5, shear U(-1, 1)).
     Each name takes its official random defaults; a name may carry a suffix ("subtract1"), matched
     by prefix as the official lookup does. Cropping to ``selected_frames`` is the caller's job.
-    ``shear_amplitude``: the bound a of ``shear``'s U(-a, a) coefficients (official: 1.0).
+    ``shear_amplitude``: the bound a of ``shear``'s (and ``properShear``'s) U(-a, a)
+    coefficients (official: 1.0). Without ``randomFlip`` the views keep the time direction
+    (e.g. ``subtract_properShear``: neither time reversal nor mirror images).
     """
     if not shear_amplitude > 0:
         raise ValueError(f"ascal_view: shear_amplitude must be > 0, got {shear_amplitude!r}")

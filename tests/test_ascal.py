@@ -5,6 +5,7 @@ import copy
 import pytest
 import torch
 
+from skelcl_lib.config import load_config
 from skelcl_lib.methods import ASCAL
 from skelcl_lib.methods.ascal import build_ascal
 from skelcl_lib.models import LSTMEncoder
@@ -218,3 +219,17 @@ def test_streams_option_feeds_joint_and_motion_to_the_lstm_in_training_and_evalu
     info = {"channels": 3, "joints": 20, "bodies": 1, "num_train": 100, "frames": 50, "layout": "kinect20"}
     built = build_ascal({"model": {"hidden_size": 8, "streams": ["joint", "bone"]}}, info)
     assert built.encoder_q.input_size == 120 and built.streams.layout == "kinect20"
+
+
+def test_ascal_cpu_recipe_keeps_time_direction_and_handedness_on_every_layout():
+    cfg = load_config("ascal_cpu")
+    official = load_config("ascal_synthetic")
+    assert {k: v for k, v in cfg["model"].items() if k != "augmentation"} == \
+        {k: v for k, v in official["model"].items() if k != "augmentation"}
+    for info in ({"channels": 3, "joints": 25, "bodies": 2, "num_train": 1800, "layout": "ntu25"},
+                 {"channels": 3, "joints": 20, "bodies": 1, "num_train": 430, "layout": "kinect20"}):
+        m = build_ascal(cfg, info)
+        assert m.queue.K == info["num_train"] // 2
+        for view in (m.view_q, m.view_k):
+            assert [type(t).__name__ for t in view] == ["Center", "ProperShear"]
+            assert view[1].amplitude == 1.0

@@ -320,7 +320,7 @@ def test_presets_compose_the_official_ops():
     fixed = A.aimclr_extreme(blur_normalize=True, rotate_symmetric=True)
     assert fixed[5].normalize and fixed[3].symmetric
     every = A.ascal_view("_".join(A.ASCAL_TRANSFORMS))
-    assert len(every) == 9 and len(A.OFFICIAL_ASCAL_TRANSFORMS) == 8
+    assert len(every) == 10 and len(A.OFFICIAL_ASCAL_TRANSFORMS) == 8
     mild = A.ascal_view("subtract_shear", shear_amplitude=0.3)
     assert mild[1].amplitude == 0.3
     _, params = mild(batch(14), generator=gen(0), return_params=True)
@@ -475,3 +475,31 @@ def test_sync_free_path_equals_the_subset_path(t, monkeypatch):
     monkeypatch.setattr(A, "SUBSET_ON_CPU", False)
     got = t.apply(x, params)
     assert torch.allclose(got, want, atol=1e-6)
+
+
+def test_proper_shear_never_mirrors_and_matches_the_official_range():
+    x = batch(3, n=4000, t=2, v=3, m=1)
+    official = A.Shear(1.0).sample_params(x, gen(5))["matrix"]
+    assert (torch.linalg.det(official) < 0).float().mean() > 0.02      # the official one mirrors
+    out, params = A.ProperShear(1.0)(x, generator=gen(5), return_params=True)
+    m = params["matrix"]
+    assert torch.all(torch.linalg.det(m) > 0)
+    assert params["redraws"].sum() > 0
+    off = m - torch.eye(3)
+    assert off.abs().max() <= 1.0 and off.abs().max() > 0.9 and torch.all(torch.diagonal(m, dim1=1, dim2=2) == 1)
+    assert torch.allclose(out, torch.einsum("nij,njtvm->nitvm", m, x), atol=1e-5)
+
+
+def test_views_without_randomflip_keep_the_time_direction():
+    x = batch(4, n=64, t=12)
+    centred = x - x[:, :, :, 1:2]
+    for strategy in ("subtract_shear", "subtract_properShear"):
+        out, params = A.ascal_view(strategy)(x, generator=gen(6), return_params=True)
+        m = params[1]["matrix"]
+        assert torch.allclose(out, torch.einsum("nij,njtvm->nitvm", m, centred), atol=1e-5), strategy
+    out, params = A.ascal_view("subtract_randomFlip_properShear")(x, generator=gen(6), return_params=True)
+    flipped = params[1]["applied"]
+    assert 0 < int(flipped.sum()) < len(x)
+    expect = torch.einsum("nij,njtvm->nitvm", params[2]["matrix"], centred)
+    expect = torch.where(flipped[:, None, None, None, None], expect.flip(2), expect)
+    assert torch.allclose(out, expect, atol=1e-5)

@@ -94,6 +94,7 @@ def test_build_data_sources_synthetic_stgcn_and_frame50(tmp_path):
     assert train.x.shape == (20, 3, 150, 25, 2) and len(test) == 10
     f50, _ = build_data(load_config("ascal_tiny", ["data.max_train=20", "data.max_test=10"]))
     assert f50.x.shape == (20, 3, 50, 25, 2)                  # the ascal_synthetic family reads frame50
+    assert (f50.lengths == 50).all()                          # every clip's valid frames fill all 50
     save_stgcn(tmp_path, make_synthetic(seed=0, size="tiny"), protocols=["xsub"])
     cfg = load_config("ascal_ntu60_xsub", [f"data.root={tmp_path / 'xsub'}"])
     train2, test2 = build_data(cfg)

@@ -64,7 +64,8 @@ def build_data(config: dict):
         test = test.subset(spread(len(test), int(d["max_test"])))
     if d.get("preprocess") == "frame50":
         train, test = (replace(p, x=to_frame50(np.asarray(p.x), p.lengths, p.layout),
-                               lengths=None if p.lengths is None else np.minimum(p.lengths, 50))
+                               # every clip now has 50 valid frames (its valid frames resampled)
+                               lengths=None if p.lengths is None else np.where(p.lengths > 0, 50, 0))
                        for p in (train, test))
     elif d.get("preprocess") not in (None, "none"):
         raise ValueError(f"config field 'data.preprocess': expected null or 'frame50', got {d['preprocess']!r}")
