@@ -276,11 +276,16 @@ if s["collapsed"]:
 else:
     closer = rank_e > rank_n
     ax.set_title(f"{label}: extreme positives {'closer to' if closer else 'not closer to'} the negatives")
-    print(f"{label}: on average {rank_n:.1f} other clips (of {n_sim - 1}) are more similar to the query "
-          f"than its normal positive, and {rank_e:.1f} than its extreme positive: the extreme views "
+    print(f"{label}: on average {rank_n:.1f} other clips (of {n_sim - 1}; {(n_sim - 1) / 2:.0f} by chance) are "
+          f"more similar to the query than its normal positive, and {rank_e:.1f} than its extreme positive: "
+          "the extreme views "
           + ("drift toward the negatives, so a one-hot target on them asks for more than the "
              "encoder's semantics give." if closer else
              "do not drift toward the negatives with this encoder and this sample."))
+    if s["rank"] < 2:
+        print(f"  Caveat: the embeddings vary mostly along one direction (effective rank {s['rank']:.1f}), and "
+              f"their mean cosine is {s['mean_cos']:.2f} (pooled ReLU features are all positive): a weak, "
+              "briefly trained encoder; read the figure as its picture, not as a property of AimCLR's.")
 plt.show()
 
 # %% [markdown]
