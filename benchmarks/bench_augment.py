@@ -25,7 +25,7 @@ from skelcl_lib import augment as A
 from skelcl_lib.skeleton import NTU25
 
 # --------------------------------------------------------------------------- numpy reference
-# One function per official op (METHODS.md §3.2), one sample x: (C, T, V, M) at a time.
+# One function per official op (docs/methods.md §3.2), one sample x: (C, T, V, M) at a time.
 
 
 def np_temporal_crop(x, rng, ratio=6):

@@ -9,7 +9,7 @@ Every transform is a callable object on a batch ``x: (N, C=3, T, V, M)``::
 Each sample draws its own parameters (angles, matrices, whether it fires with probability
 ``p``...) in one batched call, so a seeded generator reproduces a batch exactly on one device.
 ``params`` is a dict of per-sample tensors; ``params["applied"]: (N,) bool`` says which samples
-the transform changed. The definitions follow METHODS.md §3 (official code of both papers).
+the transform changed. The definitions follow docs/methods.md §3 (official code of both papers).
 
 Differences from the official code, on purpose:
 

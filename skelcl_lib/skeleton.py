@@ -7,7 +7,7 @@ Two layouts are built in:
 
 Indices are 0-based everywhere. ``bones[i] = (i, parent_i)`` so that the bone stream is
 ``x[..., i, :] - x[..., parent_i, :]``; the centre joint is its own parent (a zero bone), as in
-the official AimCLR/CrosSCLR bone lists (METHODS.md §1.2, FORMATS.md §3.4).
+the official AimCLR/CrosSCLR bone lists (docs/methods.md §1.2, docs/results/readers.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""AimCLR pieces: EADM, D3M, NNM against their formulas (METHODS.md §6); a training step."""
+"""AimCLR pieces: EADM, D3M, NNM against their formulas (docs/methods.md §6); a training step."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""AS-CAL: the LSTM encoder (CAE), the method's step, warm-up epoch and feature extractor (METHODS.md §4)."""
+"""AS-CAL: the LSTM encoder (CAE), the method's step, warm-up epoch and feature extractor (docs/methods.md §4)."""
 
 import copy
 

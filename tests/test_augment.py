@@ -1,5 +1,5 @@
 """Batched augmentations (skelcl_lib.augment): properties, ranges, and agreement with numpy
-re-statements of the official per-sample definitions (METHODS.md §3)."""
+re-statements of the official per-sample definitions (docs/methods.md §3)."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""AimCLR frame50 preprocessing (METHODS.md §2.3): each step on constructed inputs."""
+"""AimCLR frame50 preprocessing (docs/methods.md §2.3): each step on constructed inputs."""
 
 import numpy as np
 import pytest

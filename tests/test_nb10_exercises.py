@@ -62,7 +62,7 @@ def test_iterations_rejects_ceil_fraction_and_ascal_batch(capsys):
 
 
 def test_iterations_other_benchmarks():
-    # METHODS.md §6.6 scale table [analysis]: NTU-60 xview 294, NTU-120 xsub 492
+    # docs/methods.md §6.6 scale table [analysis]: NTU-60 xview 294, NTU-120 xsub 492
     assert check_iterations_per_epoch(294, n_train=37646) is True
     assert check_iterations_per_epoch(492, n_train=63026) is True
 

@@ -221,7 +221,7 @@ def test_missing_list_without_names_is_an_error(tmp_path):
 
 @needs_lists
 def test_split_counts_of_the_missing_samples():
-    """FORMATS.md §3.5: all vs after-removal counts imply how many missing samples each side has."""
+    """docs/results/readers.md: all vs after-removal counts imply how many missing samples each side has."""
     m60, m120 = sorted(read_missing_list(LIST60)), sorted(read_missing_list(LIST120))
     for names, proto, train_missing, test_missing in [
             (m60, "xsub", 40320 - 40091, 16560 - 16487),

@@ -1,4 +1,4 @@
-"""ST-GCN encoder and graph: parameter counts, partition matrices, shapes (METHODS.md §5)."""
+"""ST-GCN encoder and graph: parameter counts, partition matrices, shapes (docs/methods.md §5)."""
 
 import numpy as np
 import pytest

@@ -1,8 +1,8 @@
 """Processed skeleton formats: st-gcn arrays + label pickles, AimCLR frame50, CTR-GCN npz.
 
-- st-gcn (FORMATS.md §3.8, METHODS.md §2.1): ``{train,val}_data.npy`` float32
+- st-gcn (docs/results/readers.md, docs/methods.md §2.1): ``{train,val}_data.npy`` float32
   ``(N, 3, T, V, M)`` and ``{train,val}_label.pkl`` = pickle of ``(names, labels)``.
-- AimCLR frame50 (METHODS.md §2.3): ``{train,val}_position.npy`` ``(N, 3, 50, V, M)`` with the
+- AimCLR frame50 (docs/methods.md §2.3): ``{train,val}_position.npy`` ``(N, 3, 50, V, M)`` with the
   same label pickle (or AimCLR's own ``{part}_label.npy`` ``(N, 1)`` int64).
 - CTR-GCN (``NTU60_CS.npz``): ``x_train (N, T, 150)``, ``y_train`` one-hot, same for test.
 
@@ -28,9 +28,9 @@ from ..errors import DataFormatError
 from ..skeleton import get_layout
 from .dataset import SkeletonData, check_finite, check_labels
 
-# NTU sample names: SsssCcccPpppRrrrAaaa (FORMATS.md §3.1).
+# NTU sample names: SsssCcccPpppRrrrAaaa (docs/results/readers.md).
 NTU_NAME = re.compile(r"^S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})\Z", re.ASCII)
-# PKU-MMD per-action names written by AimCLR's cutting scripts (METHODS.md §2.4):
+# PKU-MMD per-action names written by AimCLR's cutting scripts (docs/methods.md §2.4):
 # part I  F{file:03d}V{view:03d}C{class:03d}L{index:03d}
 # part II A0{aa}N0{nn}V{view:03d}C{class:03d}L{index:03d}
 PKU1_NAME = re.compile(r"^F(\d{3})V(\d{3})C(\d{3})L(\d{3})\Z", re.ASCII)
@@ -212,7 +212,7 @@ def write_frame50_part(data_npy, label_pkl, out_folder, part: str, layout=None,
         out[s:s + chunk] = to_frame50(np.asarray(x[s:s + chunk]), layout=lay)
     out.flush()
     del out
-    # AimCLR's configs read {part}_label.pkl next to the frame50 arrays (METHODS.md §2.3).
+    # AimCLR's configs read {part}_label.pkl next to the frame50 arrays (docs/methods.md §2.3).
     dst = out_folder / f"{part}_label.pkl"
     if Path(label_pkl).resolve() != dst.resolve():
         shutil.copyfile(label_pkl, dst)

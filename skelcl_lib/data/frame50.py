@@ -1,4 +1,4 @@
-"""AimCLR's "frame50" preprocessing (METHODS.md §2.3), vectorised over the batch.
+"""AimCLR's "frame50" preprocessing (docs/methods.md §2.3), vectorised over the batch.
 
 From 300-frame st-gcn arrays to what AimCLR trains on, per sample:
 

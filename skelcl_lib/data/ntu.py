@@ -1,7 +1,7 @@
 """NTU RGB+D 60/120: the raw ``.skeleton`` reader, the missing-sample lists, the benchmark
 splits and ``skelcl prepare-ntu`` (raw files -> st-gcn arrays + AimCLR frame50).
 
-Formats: FORMATS.md §3.1–3.6; pipeline: METHODS.md §2.1 (st-gcn ``ntu_gendata``) and §2.3.
+Formats: docs/results/readers.md; pipeline: docs/methods.md §2.1 (st-gcn ``ntu_gendata``) and §2.3.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def _joint_block(r: LineReader, num_joints: int, what: str) -> np.ndarray:
 
 def parse_ntu_skeleton(path, num_joints: int = NUM_JOINTS,
                        max_frames: int = MAX_FRAMES) -> list[list[NTUBody]]:
-    """Parse a ``.skeleton`` file (FORMATS.md §3.2) -> frames, each a list of bodies in file order.
+    """Parse a ``.skeleton`` file (docs/results/readers.md) -> frames, each a list of bodies in file order.
 
     Strict, record by record: each body line has its 10 fields and each joint line its 12
     (a line is never borrowed from or lent to its neighbour), every number is a plain decimal
@@ -135,7 +135,7 @@ def parse_ntu_skeleton(path, num_joints: int = NUM_JOINTS,
 def read_ntu_skeleton(path, max_bodies: int = 2, num_joints: int = NUM_JOINTS) -> np.ndarray:
     """Read xyz of a ``.skeleton`` file -> (3, T, V, max_bodies) float32, T = numFrames.
 
-    As st-gcn (METHODS.md §2.1): the first ``max_bodies`` bodies in file order per frame;
+    As st-gcn (docs/methods.md §2.1): the first ``max_bodies`` bodies in file order per frame;
     frames with 0 bodies stay zero frames (CTR-GCN/PYSKL drop them instead).
     """
     return _xyz(path, parse_ntu_skeleton(path, num_joints), max_bodies, num_joints)
@@ -309,7 +309,7 @@ def prepare_ntu(raw_dir, out_dir, benchmark: str = "ntu60", missing_file=None, w
 
     ``raw_dir``: a folder or a list of folders (NTU-120 ships S001–S017 and S018–S032 apart),
     searched recursively. Splits: ntu60 -> xsub, xview; ntu120 -> xsub, xset. With ``frame50``
-    also ``out_dir/frame50/{split}/{train,val}_position.npy`` + label pkl (METHODS.md §2.3).
+    also ``out_dir/frame50/{split}/{train,val}_position.npy`` + label pkl (docs/methods.md §2.3).
     Skips the names in ``missing_file`` and files without a usable skeleton (both counted).
     Parsed samples are cached in ``out_dir/_parsed`` so an interrupted run resumes. A malformed
     file is skipped and listed with its error in the report (``skipped_malformed``); it is

@@ -1,6 +1,6 @@
 """PKU-MMD part I and II: continuous recordings -> per-action st-gcn arrays (+ AimCLR frame50).
 
-Raw files (FORMATS.md §3.7, METHODS.md §2.4): a skeleton text file per video (one frame per
+Raw files (docs/results/readers.md, docs/methods.md §2.4): a skeleton text file per video (one frame per
 line, 150 floats = 2 bodies x 25 joints x xyz, Kinect v2 / NTU joint order [unverified]), a
 label CSV per video (``class, start, end, confidence``; 1-based inclusive frames) and split files
 (line 2 = comma-separated training videos, line 4 = test videos).
@@ -122,7 +122,7 @@ def frames_to_bodies(frames: np.ndarray) -> np.ndarray:
 def cut_action(frames: np.ndarray, row: LabelRow) -> tuple[np.ndarray, bool]:
     """Frames ``start..end`` (1-based inclusive, as AimCLR slices ``[start-1:end]``) -> (3, T, 25, 2).
 
-    MAMP slices ``[start:end]`` instead, one frame later and one shorter (FORMATS.md §3.7).
+    MAMP slices ``[start:end]`` instead, one frame later and one shorter (docs/results/readers.md).
     Returns (x, clipped): clipped when ``end`` lies beyond the recording.
     """
     seg = frames[row.start - 1:row.end]

@@ -80,7 +80,7 @@ CAMERA_START_SPREAD = 60   # frames: how much earlier than the last one a camera
 FACING_JITTER_DEG = 30.0    # per performance: facing = faced camera's azimuth + U(-30, 30)
 SIZES = {"full": (40, 2), "small": (10, 1), "tiny": (4, 1)}   # (num_subjects, repetitions)
 
-# NTU-60 cross-subject training performers, then NTU-120's additions (FORMATS.md section 2.2).
+# NTU-60 cross-subject training performers, then NTU-120's additions (the NTU RGB+D papers' cross-subject training lists).
 XSUB_TRAIN_SUBJECTS = frozenset((
     1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38, 45, 46, 47, 49,
     50, 52, 53, 54, 55, 56, 57, 58, 59, 70, 74, 78, 80, 81, 82, 83, 84, 85, 86, 89, 91, 92, 93,

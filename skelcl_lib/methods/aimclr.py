@@ -1,6 +1,6 @@
 """AimCLR (Guo et al., AAAI 2022): extreme view, EADM, D3M and NNM on top of SkeletonCLR.
 
-METHODS.md §6. The three mechanisms are pure functions so that tests and notebooks can call them
+docs/methods.md §6. The three mechanisms are pure functions so that tests and notebooks can call them
 alone: :func:`eadm` (§6.2), :func:`d3m_loss` (§6.3), :func:`nnm_mask` / :func:`nnm_loss` (§6.4).
 The :class:`AimCLR` module wires them into one training step (§6.5).
 """
@@ -39,7 +39,7 @@ def eadm_masks(features: torch.Tensor, keep_prob: float = 0.7, e_lambda: float =
     (C, T') is below ``keep_prob`` (salient joints are dropped), and the element-wise mask
     m_t: (N·M, C, T', V), 1 where A < ``keep_prob``. Masks are float and carry no gradient.
 
-    Quirk (first release 2021-12-06, METHODS.md §6.2): both masks were all ones (a no-op);
+    Quirk (first release 2021-12-06, docs/methods.md §6.2): both masks were all ones (a no-op);
     ``first_release_bug=True`` reproduces it, the default is the fixed version.
     """
     with torch.no_grad():
@@ -76,7 +76,7 @@ def soft_cross_entropy(target: torch.Tensor, logits: torch.Tensor) -> torch.Tens
     """H(p, softmax(logits)) averaged over the batch: −mean_b Σ_j p_bj log softmax(logits)_bj.
 
     The official code takes log(softmax(·)) in two steps; ``log_softmax`` is the same maths and
-    numerically safer (the substitution METHODS.md §9 allows).
+    numerically safer (the substitution docs/methods.md §9 allows).
     """
     return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
 

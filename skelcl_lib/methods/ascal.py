@@ -1,4 +1,4 @@
-"""AS-CAL: momentum LSTM + queue + InfoNCE (Rao et al., Inf. Sci. 2021; METHODS.md §4).
+"""AS-CAL: momentum LSTM + queue + InfoNCE (Rao et al., Inf. Sci. 2021; docs/methods.md §4).
 
 One step, as in the official ``pretrain_and_linEval.py``:
 
@@ -29,7 +29,7 @@ from .moco import KeyQueue, info_nce, make_key_encoder, momentum_update
 class CenteredCrop(nn.Module):
     """x: (N, C, T, V, M) -> the first ``frames`` frames, each body centred on its joint ``joint``.
 
-    AS-CAL's deterministic evaluation input (``SelectFrames`` + ``subtract``, METHODS.md §2.5):
+    AS-CAL's deterministic evaluation input (``SelectFrames`` + ``subtract``, docs/methods.md §2.5):
     padded frames and absent bodies stay zero.
     """
 
@@ -49,7 +49,7 @@ class StreamInput(nn.Module):
     (``augment.to_bone`` with ``layout``); ``("joint",)`` is the identity, AS-CAL's only input.
     Motion is multiplied by ``motion_scale`` (frame-to-frame steps are ~10x smaller than the
     centred coordinates). Not in the official code: a named option (``model.streams``), computed
-    from each augmented view as AimCLR derives its motion and bone streams (METHODS.md §3.2).
+    from each augmented view as AimCLR derives its motion and bone streams (docs/methods.md §3.2).
     """
 
     def __init__(self, streams=("joint",), layout: str = "ntu25", motion_scale: float = 10.0):
@@ -86,7 +86,7 @@ class FeatureExtractor(nn.Module):
 
 
 def ascal_augmentation(strategy="subtract_randomFlip_shear", joint: int = 1, **options) -> Callable:
-    """The view transform ``t(x, generator=g)`` for an official strategy string (METHODS.md §3.1),
+    """The view transform ``t(x, generator=g)`` for an official strategy string (docs/methods.md §3.1),
     e.g. ``"subtract_randomFlip_shear"`` (the released default); a callable is returned as is.
     ``options``: ``blur_normalize``, ``rotate_symmetric``, ``shear_amplitude`` (see ``augment.ascal_view``)."""
     if callable(strategy):
@@ -225,7 +225,7 @@ class ASCAL(nn.Module):
             momentum_update(self.head_k, self.head_q, self.alpha)
 
     def feature_extractor(self) -> nn.Module:
-        """Raw (N, 3, T, V, M) -> CAE of the *query* encoder (METHODS.md §8.14), (N, D)."""
+        """Raw (N, 3, T, V, M) -> CAE of the *query* encoder (docs/methods.md §8.14), (N, D)."""
         return FeatureExtractor(self.eval_preprocess, self.encoder_q)
 
 

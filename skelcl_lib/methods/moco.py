@@ -1,4 +1,4 @@
-"""MoCo machinery shared by AS-CAL, SkeletonCLR and AimCLR (METHODS.md §4.3, §6.1).
+"""MoCo machinery shared by AS-CAL, SkeletonCLR and AimCLR (docs/methods.md §4.3, §6.1).
 
 - :class:`KeyQueue`: the dictionary of past keys, a ring buffer registered as buffers so the
   keys and the pointer travel with the state dict (and so with every checkpoint);
@@ -6,7 +6,7 @@
 - :func:`moco_logits` / :func:`info_nce` / :func:`info_nce_from_logits`: [q·k₊, q·Q] / τ and the
   cross-entropy with the positive at index 0;
 - :func:`concat_all_gather`: keys of every process, in rank order, when torch.distributed runs
-  (the fix for the DataParallel queue bug, METHODS.md §8.6).
+  (the fix for the DataParallel queue bug, docs/methods.md §8.6).
 
 Layouts: queries and keys ``(N, D)``; the queue ``(K, D)``, one key per row.
 """
@@ -122,7 +122,7 @@ class KeyQueue(nn.Module):
         """keys: (B, D) -> replace the oldest B keys; with torch.distributed, all processes' keys.
 
         With ``gather`` the keys of every process are concatenated in rank order first, so all
-        processes keep the same queue (the DDP fix of METHODS.md §8.6).
+        processes keep the same queue (the DDP fix of docs/methods.md §8.6).
         """
         if keys.ndim != 2 or keys.shape[1] != self.dim:
             raise ValueError(f"KeyQueue.enqueue: expected keys (B, {self.dim}), got {tuple(keys.shape)}")

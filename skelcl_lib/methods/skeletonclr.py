@@ -1,4 +1,4 @@
-"""SkeletonCLR: MoCo on the ¼-width ST-GCN (CrosSCLR's single-stream baseline; METHODS.md §6.1).
+"""SkeletonCLR: MoCo on the ¼-width ST-GCN (CrosSCLR's single-stream baseline; docs/methods.md §6.1).
 
 Two normal views (temporal crop + shear) of each clip; the query encoder sees one, the momentum
 key encoder the other; InfoNCE over [key, queue] with T = 0.07 and a queue of 32768 keys.

@@ -1,4 +1,4 @@
-"""Projection heads for contrastive pretraining (METHODS.md §5.2)."""
+"""Projection heads for contrastive pretraining (docs/methods.md §5.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The AS-CAL encoder: an LSTM over skeleton frames whose temporal mean is the CAE (METHODS.md §4.2).
+"""The AS-CAL encoder: an LSTM over skeleton frames whose temporal mean is the CAE (docs/methods.md §4.2).
 
 Each frame (C, V, M) is flattened to one vector of C·V·M values with index c·V·M + v·M + m
 (all x, then all y, then all z, body index fastest): 150 values for NTU-25 with two bodies.

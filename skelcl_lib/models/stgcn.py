@@ -1,4 +1,4 @@
-"""The ¼-width ST-GCN encoder of AimCLR/CrosSCLR and its "spatial" graph (METHODS.md §5).
+"""The ¼-width ST-GCN encoder of AimCLR/CrosSCLR and its "spatial" graph (docs/methods.md §5).
 
 Re-implemented from the description of ``yysijie/st-gcn`` (``net/st_gcn.py``, ``net/utils/tgcn.py``,
 ``net/utils/graph.py``) as used by ``LinguoLi/CrosSCLR`` and ``Levigty/AimCLR``:
@@ -47,7 +47,7 @@ def spatial_partitions(layout: Layout | str = "ntu25", max_hop: int = 1,
     target, plus equal distances), A[2] "further" (source closer to the centre). Entries are
     ``1 / deg(target)`` (A·D⁻¹ with column sums), so the column sums of ``A.sum(0)`` are 1.
 
-    Quirk (official ST-GCN, METHODS.md §5.3): distances to the centre are only known up to
+    Quirk (official ST-GCN, docs/methods.md §5.3): distances to the centre are only known up to
     ``max_hop = 1``, and ``inf == inf`` counts as "equal", so on NTU-25 A[1] holds 40 of the 48
     directed edges and A[2] only 8. ``geodesic=True`` uses true hop distances to the centre instead.
     """
@@ -260,7 +260,7 @@ class STGCNBlock(nn.Module):
 # --------------------------------------------------------------------------------------------
 
 class STGCN(nn.Module):
-    """¼-width ST-GCN backbone (METHODS.md §5). x: (N, C, T, V, M) -> (N, hidden_dim).
+    """¼-width ST-GCN backbone (docs/methods.md §5). x: (N, C, T, V, M) -> (N, hidden_dim).
 
     ``forward`` returns the body-averaged pooled features (no head); ``forward_map`` returns the
     final feature map (N·M, hidden_dim, T', V) on which AimCLR's EADM acts; ``pool`` maps such a map
@@ -332,7 +332,7 @@ class STGCN(nn.Module):
 
 
 def official_weights_init(module: nn.Module) -> None:
-    """The CrosSCLR/AimCLR processor's ``weights_init`` (METHODS.md §5.2), for ``module.apply``.
+    """The CrosSCLR/AimCLR processor's ``weights_init`` (docs/methods.md §5.2), for ``module.apply``.
 
     Conv and Linear weights N(0, 0.02), biases 0; BatchNorm weights N(1, 0.02), biases 0. Edge
     importance and everything else keep their values.
