@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -25,6 +26,21 @@ def data_info(data) -> dict:
     n, c, t, v, m = data.x.shape
     return {"channels": int(c), "frames": int(t), "joints": int(v), "bodies": int(m),
             "num_train": int(n), "num_classes": int(data.num_classes), "layout": data.layout.name}
+
+
+# The camera field of a sample name: NTU's ``C002`` (before ``P``), N-UCLA's trailing ``_v02``.
+_CAMERA_FIELD = re.compile(r"C\d{3}(?=P\d{3})|_v\d+$")
+
+
+def recording_ids(data) -> np.ndarray:
+    """(N,) int64: one id per recorded performance. Clips of one performance filmed by several
+    cameras at once share the id (their names agree once the camera field is removed); without
+    names every clip is its own recording. No label is read."""
+    if not data.names:
+        return np.arange(len(data.y), dtype=np.int64)
+    keys = [_CAMERA_FIELD.sub("", str(n)) for n in data.names]
+    index = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+    return np.array([index[k] for k in keys], dtype=np.int64)
 
 
 def spread(n: int, k: int) -> np.ndarray:
