@@ -334,14 +334,15 @@ def check_config(config: dict, source: Callable[[str], str] | str = "config") ->
     problems += check_model(config, where)
     if problems:
         return problems
-    batch = config["train"]["batch_size"]
+    batch = (config.get("train") or {}).get("batch_size")
     model = config.get("model") or {}
-    queue_key = "K" if config["method"] == "ascal" else "queue_size"
+    queue_key = "K" if config.get("method") == "ascal" else "queue_size"
     queue = model.get(queue_key)
-    if _is_int(queue) and queue < batch:
+    if _is_int(queue) and _is_int(batch) and queue < batch:
         problems.append(ConfigProblem(where(f"model.{queue_key}"), f"model.{queue_key}",
                                       f"a queue of at least train.batch_size = {batch} keys", queue))
-    if config["data"].get("source") == "nucla" and "root" not in config["data"]:
+    data = config.get("data") or {}
+    if data.get("source") == "nucla" and "root" not in data:
         problems.append(ConfigProblem(where("data.root"), "data.root",
                                       "the N-UCLA folder for data.source 'nucla'", has_got=False))
     return problems
