@@ -190,7 +190,7 @@ def test_aimclr_step_equals_the_step_with_official_backbones():
 
     def step(official: bool):
         torch.manual_seed(0)
-        m = AimCLR(queue_size=16, seed=3).double().train()
+        m = AimCLR.build(queue_size=16).double().train()
         m.on_epoch_start(1)
         if official:
             for enc in (m.encoder_q, m.encoder_k):
