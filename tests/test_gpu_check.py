@@ -2,24 +2,17 @@
 runs the same code at small sizes (``--quick``). The GPU configs load and keep AimCLR's queue a
 multiple of the batch."""
 
-import importlib.util
 import pathlib
 
 import pytest
+from datapaths import load_script
 
 from skelcl_lib.config import load_config
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def _load_check():
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "benchmarks" / "gpu_check.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gpu_check = _load_check()
+gpu_check = load_script("benchmarks/gpu_check.py")
 
 
 @pytest.mark.parametrize("name", ["ascal_nucla_gpu", "skeletonclr_nucla_gpu", "aimclr_nucla_gpu"])

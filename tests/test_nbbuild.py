@@ -9,19 +9,13 @@ import sys
 import types
 
 import pytest
+from datapaths import load_script
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def _load_builder():
-    spec = importlib.util.spec_from_file_location("nbbuild", ROOT / "tools" / "nbbuild.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-nbbuild = _load_builder()
+nbbuild = load_script("tools/nbbuild.py")
 
 
 def _pyproject_url():
