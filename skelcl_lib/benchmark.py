@@ -12,7 +12,8 @@ Then every encoder goes through the same protocols: the paper's linear evaluatio
 epoch chosen on a validation split (honest) and with the best test epoch (official), cosine kNN
 (k = 1 and 20) and the scikit-learn logistic probe. The raw-coordinate baseline gets the probe,
 AS-CAL's linear protocol and kNN on :func:`skelcl_lib.evaluate.features.raw_features`. The output (``--out``) is a markdown file:
-the command, machine, date, where each encoder came from, then the table.
+the command, the machine (cores, torch version, threads, device), where each encoder came from,
+then the table; a ``.json`` beside it holds the same rows.
 
 ``--supervised`` adds the supervised baseline (each encoder architecture trained from scratch
 with every label); ``--transfer-from DATA SPLIT [PATH]`` evaluates the encoders pretrained on
