@@ -1,7 +1,7 @@
 """Northwestern-UCLA Multiview Action 3D: CTR-GCN's ``all_sqe`` JSON files -> ``SkeletonData``.
 
 Each file ``aAA_sSS_eEE_vVV.json`` holds ``{"file_name", "skeletons": [T][20][3], "label": 1..10}``
-(Kinect v1, one person, metres): 1484 clips of 10 actions by 10 performers, each seen by 3 cameras.
+(Kinect v1, one person, metres): 1484 clips of 10 actions by 10 performers, from 3 cameras.
 """
 
 from __future__ import annotations
@@ -147,8 +147,8 @@ def load_nucla(root, t_max: int | None = None) -> SkeletonData:
         raise ValueError(f"load_nucla: t_max must be an integer in 1..{MAX_FRAMES}, got {t_max!r}")
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"load_nucla: {root} (absolute: {root.absolute()}) is not a folder; "
-                                f"expected {EXPECTED_FOLDER}")
+        where = str(root) if root.is_absolute() else f"{root} (absolute: {root.absolute()})"
+        raise FileNotFoundError(f"load_nucla: {where} is not a folder; expected {EXPECTED_FOLDER}")
     if (root / "all_sqe").is_dir():
         root = root / "all_sqe"
     files = sorted(root.glob("*.json"))
