@@ -20,9 +20,7 @@ Usage: python benchmarks/pose_knn.py [--splits xsub xview] [--runs RUN_DIR ...]
 from __future__ import annotations
 
 import argparse
-import datetime
 import pathlib
-import platform
 import sys
 
 import numpy as np
@@ -62,6 +60,7 @@ def main(argv=None) -> int:
     from skelcl_lib.checkpoints import load_pretrained
     from skelcl_lib.config import load_config
     from skelcl_lib.data.build import INPUT_FIELDS, build_data
+    from skelcl_lib.env import machine_summary
     from skelcl_lib.evaluate.features import extract_features, pose_statistics, raw_features
     from skelcl_lib.rundir import load_checkpoint
 
@@ -103,8 +102,8 @@ def main(argv=None) -> int:
 
     lines = ["## kNN of pose statistics, raw coordinates and AS-CAL CAEs (embedded dataset)", "",
              f"Command: `python benchmarks/pose_knn.py {' '.join(argv if argv is not None else sys.argv[1:])}`", "",
-             f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
-             f"torch {torch.__version__}. Probe: logistic regression on standardised features; kNN: cosine; "
+             f"Run on {machine_summary(torch.device('cpu'))}. Probe: logistic regression on standardised "
+             "features; kNN: cosine; "
              "height corr: test performer vs its 1-NN's performer.", "",
              "| split | features | input | dim | probe | kNN-1 | kNN-20 | height corr |",
              "|---|---|---|---:|---:|---:|---:|---:|"]

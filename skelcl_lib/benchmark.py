@@ -12,7 +12,8 @@ Then every encoder goes through the same protocols: the paper's linear evaluatio
 epoch chosen on a validation split (honest) and with the best test epoch (official), cosine kNN
 (k = 1 and 20) and the scikit-learn logistic probe. The raw-coordinate baseline gets the probe,
 AS-CAL's linear protocol and kNN on :func:`skelcl_lib.evaluate.features.raw_features`. The output (``--out``) is a markdown file:
-the command, machine, date, where each encoder came from, then the table.
+the command, the machine (cores, torch version, threads, device), where each encoder came from,
+then the table; a ``.json`` beside it holds the same rows.
 
 ``--supervised`` adds the supervised baseline (each encoder architecture trained from scratch
 with every label); ``--transfer-from DATA SPLIT [PATH]`` evaluates the encoders pretrained on
@@ -22,11 +23,9 @@ another dataset instead (the target clips converted to the source's joint layout
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import pathlib
-import platform
 import shlex
 import sys
 import time
@@ -38,7 +37,7 @@ from .checkpoints import checkpoint_dir, load_pretrained, read_manifest
 from .config import config_diff, load_config
 from .data import convert_layout
 from .data.build import INPUT_FIELDS, build_data, data_info
-from .env import pick_device
+from .env import machine_summary
 from .evaluate.features import extract_features, linear_probe, raw_features
 from .evaluate.knn import knn_accuracy
 from .evaluate.metrics import FUSION_WEIGHTS, ensemble, topk_accuracy
@@ -326,13 +325,9 @@ def _ensemble_rows(joint_logits, test, data, split, root, quick, seeds, select,
 
 
 def render(result: dict, command: str, data: str) -> str:
-
-
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    machine = (f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__} "
-               f"({torch.get_num_threads()} threads), device {pick_device()}")
+    """The markdown report of a benchmark: command, machine, where each encoder came from, results."""
     lines = [f"## Benchmark: {data}", "", f"Command: `{command}`", "",
-             f"Run {now} on {machine}.", "",
+             f"Run on {machine_summary()}.", "",
              "| encoder | split | where it came from | pretraining epochs | pretraining wall (s) |",
              "|---|---|---|---:|---:|"]
     for key, p in result["provenance"].items():

@@ -27,7 +27,6 @@ extractor, so a deleted or corrupted file costs time, never correctness.
 from __future__ import annotations
 
 import argparse
-import datetime
 import hashlib
 import json
 import os
@@ -331,7 +330,6 @@ def export(run_dir_or_checkpoint, name: str, directory=None, notes: str = "") ->
         "accuracy": acc, "accuracy_protocol": "quick probe: scikit-learn LogisticRegression (C=1, "
         "standardised features) and cosine kNN on frozen features, test split",
         "train_seconds": round(sum(float(r.get("seconds", 0.0)) for r in log), 1) or None,
-        "exported": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "torch": torch.__version__, "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "notes": notes,
     }

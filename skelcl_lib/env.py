@@ -58,6 +58,15 @@ def versions() -> dict[str, str]:
     return out
 
 
+def machine_summary(device=None) -> str:
+    """One line that says where a measurement ran: architecture, CPU cores, torch version, torch's
+    CPU threads and the device (``pick_device()`` unless given); result tables print it."""
+    dev = device if device is not None else pick_device()
+    threads = torch.get_num_threads()
+    return (f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__} "
+            f"({threads} thread{'' if threads == 1 else 's'}), device {dev}")
+
+
 def report() -> str:
     """A human-readable environment report: versions, device, GPU name and memory, smoke mode."""
     lines = [f"{k:>11}: {v}" for k, v in versions().items()]

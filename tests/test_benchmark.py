@@ -1,6 +1,9 @@
 """`skelcl benchmark`: config resolution, quick end-to-end run, checkpoint reuse, table output."""
 
 import json
+import os
+import platform
+import re
 
 import pytest
 import torch
@@ -9,6 +12,7 @@ from datapaths import shared_dir
 from skelcl_lib import benchmark as B
 from skelcl_lib import checkpoints as C
 from skelcl_lib.config import config_path, load_config
+from skelcl_lib.evaluate.report import result_row
 from skelcl_lib.pretrain import pretrain
 
 
@@ -34,6 +38,17 @@ def test_method_config_names():
             config_path(B.method_config(m, data, split)[0])
     with pytest.raises(ValueError, match="--data"):
         B.method_config("ascal", "kinetics", "xsub")
+
+
+def test_report_names_the_machine_and_no_date():
+    result = {"provenance": {"ascal/xsub": {"source": "shipped ascal_synthetic_xsub", "epochs": 30,
+                                           "pretrain_s": 12.0}},
+              "rows": [result_row("AS-CAL", "synthetic", "xsub", "linear (ascal)", 0.5, 0.9, "val")]}
+    text = B.render(result, "skelcl benchmark --quick", "synthetic")
+    assert f"Run on {platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__} (1 thread), " \
+        "device " in text
+    assert "| ascal | xsub | shipped ascal_synthetic_xsub | 30 | 12 |" in text
+    assert not re.search(r"\d{4}-\d\d-\d\d|\d\d:\d\d|UTC", text), text
 
 
 @pytest.mark.slow

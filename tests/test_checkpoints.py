@@ -31,6 +31,8 @@ def test_export_load_roundtrip(tiny_run, tmp_path):
     assert C.available(d) == ["tiny"]
     manifest = json.loads((d / "manifest.json").read_text())
     assert manifest["entries"]["tiny"]["epochs"] == 3 and manifest["entries"]["tiny"]["method"] == "ascal"
+    # the entry says what it was measured with (torch, machine) but carries no date
+    assert manifest["entries"]["tiny"]["torch"] == torch.__version__ and "exported" not in manifest["entries"]["tiny"]
     # the exported encoder computes the same features as the training checkpoint's query encoder
     method, config = load_checkpoint(tiny_run / "checkpoint_last.pt")
     extractor, entry = C.load_pretrained("tiny", d)

@@ -5,6 +5,8 @@ import json
 import numpy as np
 import pytest
 
+from skelcl_lib.config import CONFIG_DIR, load_config
+from skelcl_lib.data.build import build_data
 from skelcl_lib.data.nucla import CLASS_NAMES, load_nucla, read_nucla_json
 from skelcl_lib.errors import DataFormatError
 
@@ -40,6 +42,33 @@ def test_real_values_padding_and_names(real):
     assert np.all(real.x[i, :, len(xyz):] == 0) and real.y[i] == 0
 
     assert len(load_nucla(REAL.parent).names) == 1484        # the parent folder is accepted too
+
+
+NUCLA_CONFIGS = sorted(p.stem for p in CONFIG_DIR.glob("*nucla*.yaml"))
+
+
+def test_nucla_configs_read_data_nw_ucla_by_default():
+    assert len(NUCLA_CONFIGS) >= 7
+    for name in NUCLA_CONFIGS:
+        assert load_config(name)["data"]["root"] == "data/nw_ucla", name
+
+
+def test_nucla_config_on_the_real_folder():
+    if not REAL.is_dir():
+        pytest.skip(f"N-UCLA all_sqe not found at {REAL} (real-data test)")
+    train, test = build_data(load_config("aimclr_nucla", [f"data.root={REAL.parent}"]))
+    assert train.x.shape == (1020, 3, 50, 20, 1) and test.x.shape == (464, 3, 50, 20, 1)
+
+
+def test_missing_folder_names_the_config_field_the_path_and_what_belongs_there(tmp_path):
+    missing = tmp_path / "nw_ucla"
+    with pytest.raises(FileNotFoundError, match="is not a folder") as e:
+        load_nucla(missing)
+    assert str(missing) in str(e.value) and "all_sqe" in str(e.value)
+    with pytest.raises(FileNotFoundError) as e:
+        build_data(load_config("skeletonclr_nucla", [f"data.root={missing}"]))
+    for needle in ("config field 'data.root'", str(missing), "aAA_sSS_eEE_vVV.json", "--set data.root="):
+        assert needle in str(e.value), needle
 
 
 def write(tmp_path, name="a01_s01_e00_v01", **override):

@@ -120,8 +120,8 @@ plt.show()
 # raw/NTU_RGBD_samples_with_missing_skeletons.txt
 # raw/pku/PKU_Skeleton_Renew/0002-L.txt ...   raw/pku/Train_Label_PKU_final/0002-L.txt ...
 # raw/pku/cross-subject.txt  raw/pku/cross-view.txt
-# raw/nw_ucla/all_sqe/a01_s01_e00_v01.json ...
 #
+# data/nw_ucla/all_sqe/a01_s01_e00_v01.json ...                       # N-UCLA, read as is
 # data/ntu60/xsub/{train,val}_data.npy + {train,val}_label.pkl         # written by prepare-ntu
 # data/ntu60/xview/...
 # data/ntu60/frame50/{xsub,xview}/{train,val}_position.npy + _label.pkl
@@ -589,7 +589,8 @@ else:
 # queue of only 500 (docs/methods.md §4.4). Neither paper publishes N-UCLA linear-evaluation numbers
 # (AS-CAL's code supports the dataset, but its results are [unverified]), so there is no target
 # to reproduce. The course's `ascal_nucla` and `aimclr_nucla` configs are sized for a CPU and
-# read this folder directly: `skelcl pretrain --config aimclr_nucla --set data.root=/path/to/nw_ucla`.
+# read the JSON folder directly, `data/nw_ucla` by default (the layout above), or another one:
+# `skelcl pretrain --config aimclr_nucla --set data.root=/path/to/nw_ucla`.
 #
 # ### Transfer: an encoder pretrained elsewhere, evaluated on N-UCLA
 #

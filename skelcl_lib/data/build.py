@@ -71,7 +71,14 @@ def build_data(config: dict):
         train = load_stgcn(root / d.get("train_data", "train_data.npy"), root / d.get("train_label", "train_label.pkl"))
         test = load_stgcn(root / d.get("test_data", "val_data.npy"), root / d.get("test_label", "val_label.pkl"))
     elif source == "nucla":
-        train, test = load_nucla(os.path.expanduser(str(d["root"]))).split(d["protocol"])
+        if not d.get("root"):
+            raise ValueError("config field 'data.root': expected the N-UCLA folder, got nothing")
+        try:
+            data = load_nucla(os.path.expanduser(str(d["root"])))
+        except FileNotFoundError as e:
+            raise FileNotFoundError(f"config field 'data.root': {e}. Put the folder there, or point "
+                                    "data.root at it (--set data.root=PATH)") from None
+        train, test = data.split(d["protocol"])
     else:
         raise ValueError(f"config field 'data.source': expected 'synthetic', 'stgcn' or 'nucla', got {source!r}")
     if d.get("max_train"):

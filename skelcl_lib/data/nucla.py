@@ -1,7 +1,7 @@
 """Northwestern-UCLA Multiview Action 3D: CTR-GCN's ``all_sqe`` JSON files -> ``SkeletonData``.
 
 Each file ``aAA_sSS_eEE_vVV.json`` holds ``{"file_name", "skeletons": [T][20][3], "label": 1..10}``
-(Kinect v1, one person, metres). See the data folder's README for counts and splits.
+(Kinect v1, one person, metres): 1484 clips of 10 actions by 10 performers, from 3 cameras.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ _NAME = re.compile(r"^a(\d{2})_s(\d{2})_e(\d{2})_v(\d{2})\Z", re.ASCII)
 
 # A sequence longer than this is refused (N-UCLA's longest has 201 frames).
 MAX_FRAMES = 10_000
+# What a folder given to load_nucla must hold (error messages).
+EXPECTED_FOLDER = ("the N-UCLA folder: `all_sqe` with one aAA_sSS_eEE_vVV.json file per clip "
+                   "(1484 files), or the folder that contains `all_sqe`")
 
 
 def _locate_bad_element(path, raw):
@@ -143,11 +146,14 @@ def load_nucla(root, t_max: int | None = None) -> SkeletonData:
                               or not 1 <= t_max <= MAX_FRAMES):
         raise ValueError(f"load_nucla: t_max must be an integer in 1..{MAX_FRAMES}, got {t_max!r}")
     root = Path(root)
+    if not root.is_dir():
+        where = str(root) if root.is_absolute() else f"{root} (absolute: {root.absolute()})"
+        raise FileNotFoundError(f"load_nucla: {where} is not a folder; expected {EXPECTED_FOLDER}")
     if (root / "all_sqe").is_dir():
         root = root / "all_sqe"
     files = sorted(root.glob("*.json"))
     if not files:
-        raise FileNotFoundError(f"load_nucla: no *.json files in {root}")
+        raise FileNotFoundError(f"load_nucla: no *.json files in {root}; expected {EXPECTED_FOLDER}")
     names, seqs, labels = [], [], []
     for f in files:
         n, x, y = read_nucla_json(f)
