@@ -6,10 +6,10 @@ A config is a plain dict (YAML)::
     base: ascal_synthetic    # optional: start from another config, then override
     seed: 1
     data:  {source: synthetic | stgcn | nucla, protocol: xsub, preprocess: null | frame50,
-            normalize_scale: null | torso length in metres, ...}
+            normalize_scale: null | torso length in metres, instance_ids: sample | recording, ...}
     model: {...}             # keyword arguments of the method's builder
-    train: {epochs, batch_size, optimizer, lr, lr_milestones, amp, device, ...}
-    probe: {enabled, knn_k, batch_size}
+    train: {epochs, batch_size, optimizer, lr, lr_milestones, warmup_epochs, amp, device, ...}
+    probe: {enabled, knn_k, batch_size, every}
     run_dir: runs/NAME
 
 :data:`SCHEMA` knows every key of every section, with its type and range; :func:`load_config`
