@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from .checkpoints import checkpoint_dir, load_pretrained, read_manifest
-from .config import config_diff, load_config
+from .config import DEFAULTS, config_diff, load_config, merge
 from .data import convert_layout
 from .data.build import INPUT_FIELDS, build_data, data_info
 from .env import machine_summary
@@ -106,11 +106,13 @@ _IGNORED = ("data.root", "train.progress", "train.num_workers", "train.device")
 
 def config_mismatch(path, config: dict) -> list[str]:
     """Differences ("section.key: run X, config Y") in the method, data, model and train sections
-    between an earlier run's ``config.yaml`` and ``config`` (paths and display options ignored)."""
+    between an earlier run's ``config.yaml`` and ``config`` (paths and display options ignored;
+    a key the earlier config lacks, an option added since, reads as its default)."""
     path = pathlib.Path(path)
     prev = read_config(path.parent, path.name)
     if prev is None:
         return []
+    prev = merge(DEFAULTS, prev)
     sections = ("method", "data", "model", "train")
     return [f"{key}: run {a!r}, config {b!r}" for key, a, b in
             config_diff({k: prev.get(k) for k in sections}, {k: config.get(k) for k in sections}, _IGNORED)]

@@ -6,10 +6,10 @@ A config is a plain dict (YAML)::
     base: ascal_synthetic    # optional: start from another config, then override
     seed: 1
     data:  {source: synthetic | stgcn | nucla, protocol: xsub, preprocess: null | frame50,
-            normalize_scale: null | torso length in metres, ...}
+            normalize_scale: null | torso length in metres, instance_ids: sample | recording, ...}
     model: {...}             # keyword arguments of the method's builder
-    train: {epochs, batch_size, optimizer, lr, lr_milestones, amp, device, ...}
-    probe: {enabled, knn_k, batch_size}
+    train: {epochs, batch_size, optimizer, lr, lr_milestones, warmup_epochs, amp, device, ...}
+    probe: {enabled, knn_k, batch_size, every}
     run_dir: runs/NAME
 
 :data:`SCHEMA` knows every key of every section, with its type and range; :func:`load_config`
@@ -38,7 +38,8 @@ DEFAULTS: dict = {
     "method": "ascal",
     "seed": 1,
     "run_dir": None,                 # default: runs/<config name>
-    "data": {"source": "synthetic", "protocol": "xsub", "preprocess": None, "normalize_scale": None},
+    "data": {"source": "synthetic", "protocol": "xsub", "preprocess": None, "normalize_scale": None,
+             "instance_ids": "sample"},   # the ids a batch carries (x, y, ids): sample | recording
     "model": {},
     "train": {
         "epochs": 60,
@@ -51,6 +52,7 @@ DEFAULTS: dict = {
         "lr_schedule": "step",       # step (×lr_gamma after each milestone epoch) | cosine | constant
         "lr_milestones": [30, 70],
         "lr_gamma": 0.1,
+        "warmup_epochs": 0,          # linear warm-up of the lr over the first N epochs, per step (0: none)
         "grad_clip": None,           # max global L2 norm of the gradients, None = off
         "amp": True,                 # mixed precision, CUDA only
         "amp_dtype": "float16",      # float16 (with a grad scaler) | bfloat16
@@ -60,7 +62,8 @@ DEFAULTS: dict = {
         "save_every": 10,            # also keep ckpt_epoch_XXX.pt every N epochs (0: only the last)
         "progress": True,
     },
-    "probe": {"enabled": True, "knn_k": [1, 5, 20], "batch_size": 256},
+    "probe": {"enabled": True, "knn_k": [1, 5, 20], "batch_size": 256,
+              "every": 0},           # also probe after every N-th epoch, into log.jsonl (0: only at the end)
 }
 
 
@@ -229,6 +232,7 @@ DATA = {
     "root": text(),
     "train_data": text(), "train_label": text(), "test_data": text(), "test_label": text(),
     "max_train": integer(1, null=True), "max_test": integer(1, null=True),
+    "instance_ids": text("sample", "recording"),   # data.build.instance_ids
 }
 
 SYNTHETIC = {   # keyword arguments of data.synthetic.make_synthetic
@@ -250,6 +254,7 @@ TRAIN = {
     "lr_schedule": text("step", "cosine", "constant"),
     "lr_milestones": int_list(0),
     "lr_gamma": number(0, lo_open=True),
+    "warmup_epochs": number(0),
     "grad_clip": number(0, lo_open=True, null=True),
     "amp": boolean(),
     "amp_dtype": text("float16", "bfloat16"),
@@ -260,14 +265,17 @@ TRAIN = {
     "progress": boolean(),
 }
 
-PROBE = {"enabled": boolean(), "knn_k": int_list(1), "batch_size": integer(1)}
+PROBE = {"enabled": boolean(), "knn_k": int_list(1), "batch_size": integer(1), "every": integer(0)}
 
 _STGCN_MODEL = {   # SkeletonCLR's keyword arguments (methods/skeletonclr.py)
     "layout": text(), "stream": STREAM, "in_channels": integer(1), "hidden_channels": integer(1),
     "hidden_dim": integer(1), "feature_dim": integer(1), "mlp": boolean(), "dropout": number(0, 1, hi_open=True),
-    "queue_size": integer(1), "momentum": number(0, 1), "temperature": number(0, lo_open=True),
+    "queue_size": either(text("auto"), integer(1)), "momentum": number(0, 1), "temperature": number(0, lo_open=True),
     "key_init_copy": boolean(), "key_encoder_train_mode": boolean(), "geodesic_partitions": boolean(),
     "shear_amplitude": number(0), "temporal_padding_ratio": integer(0),
+    # not in the official code (docs/methods.md §9), each off by default:
+    "queue_fraction": number(0, 1, lo_open=True),   # with queue_size: auto (skeletonclr.auto_queue_size)
+    "mask_same_instance": boolean(), "twin_positives": boolean(), "bn_groups": integer(1),
 }
 
 MODEL = {   # per method: the keyword arguments of its builder
@@ -309,7 +317,9 @@ def _check_section(values: dict, table: dict, prefix: str, source: Callable[[str
 
 
 def check_model(config: dict, source: Callable[[str], str] | str = "config") -> list[ConfigProblem]:
-    """The problems of ``config["method"]`` and its ``model`` section (an empty list if none)."""
+    """The problems of ``config["method"]`` and its ``model`` section (an empty list if none),
+    with the rules between model keys (``queue_fraction`` only with ``queue_size: auto``;
+    ``twin_positives`` and ``mask_same_instance`` not both)."""
     where = source if callable(source) else (lambda key: source)
     method = config.get("method")
     if method not in MODEL:
@@ -317,7 +327,18 @@ def check_model(config: dict, source: Callable[[str], str] | str = "config") -> 
     model = config.get("model") or {}
     if not isinstance(model, dict):
         return [ConfigProblem(where("model"), "model", "a mapping", model)]
-    return _check_section(model, MODEL[method], "model.", where)
+    problems = _check_section(model, MODEL[method], "model.", where)
+    if problems or method == "ascal":
+        return problems
+    if "queue_fraction" in model and model.get("queue_size") != "auto":
+        problems.append(ConfigProblem(where("model.queue_fraction"), "model.queue_fraction",
+                                      "no queue_fraction unless model.queue_size is 'auto' (it sizes that queue)",
+                                      model["queue_fraction"]))
+    if model.get("twin_positives") and model.get("mask_same_instance"):
+        problems.append(ConfigProblem(where("model.twin_positives"), "model.twin_positives",
+                                      "false while model.mask_same_instance is true (a queued key of the "
+                                      "query's own id is either masked or a positive)", True))
+    return problems
 
 
 def check_config(config: dict, source: Callable[[str], str] | str = "config") -> list[ConfigProblem]:
@@ -337,7 +358,7 @@ def check_config(config: dict, source: Callable[[str], str] | str = "config") ->
     batch = (config.get("train") or {}).get("batch_size")
     model = config.get("model") or {}
     queue_key = "K" if config.get("method") == "ascal" else "queue_size"
-    queue = model.get(queue_key)
+    queue = model.get(queue_key)   # 'auto': whole batches, at least one (skeletonclr.auto_queue_size)
     if _is_int(queue) and _is_int(batch) and queue < batch:
         problems.append(ConfigProblem(where(f"model.{queue_key}"), f"model.{queue_key}",
                                       f"a queue of at least train.batch_size = {batch} keys", queue))

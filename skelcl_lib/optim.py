@@ -31,3 +31,14 @@ def lr_at(epoch: int, tc: dict) -> float:
     if tc["lr_schedule"] == "constant":
         return tc["lr"]
     raise ValueError(f"config field 'train.lr_schedule': expected step, cosine or constant, got {tc['lr_schedule']!r}")
+
+
+def lr_at_step(epoch: int, step: int, steps_per_epoch: int, tc: dict) -> float:
+    """Learning rate of loop step ``step`` (0-based) of (1-based) ``epoch``: :func:`lr_at` times
+    the linear warm-up factor min(1, (s + 1) / W), where s = (epoch − 1)·steps_per_epoch + step
+    counts the steps before this one and W = round(``tc["warmup_epochs"]`` · steps_per_epoch)
+    (``warmup_epochs: 0``, the default, or W = 0: no warm-up, the factor is 1)."""
+    lr = lr_at(epoch, tc)
+    warmup = int(round(float(tc.get("warmup_epochs") or 0) * steps_per_epoch))
+    before = (epoch - 1) * steps_per_epoch + step
+    return lr * (before + 1) / warmup if before < warmup else lr

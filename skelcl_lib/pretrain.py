@@ -11,7 +11,7 @@ import sys
 import torch.distributed as dist
 from torch import nn
 
-from .config import config_diff, load_config, validate
+from .config import DEFAULTS, config_diff, load_config, merge, validate
 from .data.build import build_data, data_info
 from .env import seed_everything
 from .errors import ConfigError, ConfigProblem
@@ -34,6 +34,23 @@ def quick_probe(method: nn.Module, train, test, config: dict) -> dict:
             "num_train": len(train), "num_test": len(test), "feature_dim": int(f_train.shape[1])}
 
 
+def epoch_probe(method: nn.Module, train, test, config: dict):
+    """``probe.every: N`` > 0: a :func:`~skelcl_lib.train.fit` callback ``epoch -> dict`` that runs
+    :func:`quick_probe` after every N-th epoch and returns ``probe_linear`` and ``probe_knnK`` for
+    that epoch's log row (the learning curve of the representation, not only of the loss);
+    None when N is 0."""
+    every = int(config["probe"].get("every") or 0)
+    if every <= 0:
+        return None
+
+    def on_epoch_end(epoch: int) -> dict:
+        if epoch % every:
+            return {}
+        probe = quick_probe(method, train, test, config)
+        return {"probe_linear": probe["linear"], **{f"probe_knn{k}": v for k, v in probe["knn"].items()}}
+    return on_epoch_end
+
+
 # Settings a resumed run may change freely: they do not change what is computed.
 RESUME_FREE = ("name", "run_dir", "train.progress", "train.num_workers")
 
@@ -41,11 +58,14 @@ RESUME_FREE = ("name", "run_dir", "train.progress", "train.num_workers")
 def resume_changes(run_dir, config: dict, allow_change: bool = False) -> list[tuple]:
     """The differences ``[(key, saved, new)]`` between the config a run was started with and
     ``config``. Lengthening the run (a larger ``train.epochs``) is always allowed; any other
-    difference raises :class:`ConfigError` naming the fields unless ``allow_change``."""
+    difference raises :class:`ConfigError` naming the fields unless ``allow_change``. A key the
+    saved config lacks (an option added to :data:`~skelcl_lib.config.DEFAULTS` since) reads as
+    its default."""
     run_dir = pathlib.Path(run_dir)
     saved = read_config(run_dir)
     if saved is None:
         saved = load_state(run_dir / LAST)["config"]
+    saved = merge(DEFAULTS, saved)
     changes = config_diff(saved, config, RESUME_FREE)
     refused = [(k, a, b) for k, a, b in changes
                if not (k == "train.epochs" and isinstance(a, int) and isinstance(b, int) and b > a)]
@@ -76,7 +96,8 @@ def pretrain(config: dict, run_dir=None, resume: bool = False, allow_config_chan
     probe -> run_dir.
 
     The probe (linear + kNN on frozen features, see :func:`quick_probe`) is written to
-    ``run_dir/probe.json`` and printed; ``probe.enabled: false`` skips it. ``resume`` continues
+    ``run_dir/probe.json`` and printed; ``probe.enabled: false`` skips it. ``probe.every: N``
+    also probes after every N-th epoch, into ``log.jsonl`` (:func:`epoch_probe`). ``resume`` continues
     the run in ``run_dir`` when its config is the same (see :func:`resume_changes`).
     """
     validate(config)
@@ -94,7 +115,8 @@ def pretrain(config: dict, run_dir=None, resume: bool = False, allow_config_chan
             if changes:
                 record_resume_changes(run_dir, changes)
             write_config(run_dir, config)
-        fit(method, train, config, run_dir, resume=resume, info=info)
+        fit(method, train, config, run_dir, resume=resume, info=info,
+            on_epoch_end=epoch_probe(method, train, test, config))
         if rank == 0 and config["probe"]["enabled"]:
             result = {"config": config.get("name"), "protocol": config["data"].get("protocol"),
                       **quick_probe(method, train, test, config)}

@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import pathlib
 import time
+from typing import Callable
 
 import numpy as np
 import torch
@@ -33,17 +34,21 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .config import plain
-from .data.build import data_info
+from .data.build import data_info, instance_ids
 from .env import pick_device
-from .optim import build_optimizer, lr_at
+from .optim import build_optimizer, lr_at, lr_at_step
 from .rundir import LAST, append_log, load_state, read_log, save_atomic, write_log
 
 
 class _Batches(torch.utils.data.Dataset):
-    """Item = a list of indices -> one batch (x float32 (B, C, T, V, M), y (B,)): one array read per batch."""
+    """Item = a list of indices -> one batch (x float32 (B, C, T, V, M), y (B,), ids (B,) int64):
+    one array read per batch. ``ids`` (default: the sample positions) let a method recognise a
+    clip again (:func:`~skelcl_lib.data.build.instance_ids`); methods that do not need them read
+    ``batch[0]`` only."""
 
-    def __init__(self, data):
+    def __init__(self, data, ids: np.ndarray | None = None):
         self.x, self.y = data.x, data.y
+        self.ids = np.arange(len(data.y), dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
 
     def __len__(self):
         return len(self.y)
@@ -51,15 +56,16 @@ class _Batches(torch.utils.data.Dataset):
     def __getitem__(self, idx):
         idx = np.asarray(idx)
         x = torch.from_numpy(np.ascontiguousarray(self.x[idx], dtype=np.float32))
-        return x, torch.from_numpy(np.asarray(self.y[idx], dtype=np.int64))
+        return x, torch.from_numpy(np.asarray(self.y[idx], dtype=np.int64)), torch.from_numpy(self.ids[idx])
 
 
-def make_loader(data, tc: dict, seed: int, rank: int = 0, world: int = 1, pin_memory: bool = False):
-    """(loader, sampler): shuffled batches; call ``sampler.set_epoch(e)`` before epoch e."""
+def make_loader(data, tc: dict, seed: int, rank: int = 0, world: int = 1, pin_memory: bool = False,
+                ids: np.ndarray | None = None):
+    """(loader, sampler): shuffled batches (x, y, ids); call ``sampler.set_epoch(e)`` before epoch e."""
     sampler = torch.utils.data.DistributedSampler(range(len(data)), num_replicas=world, rank=rank,
                                                   shuffle=True, seed=seed)
     batches = torch.utils.data.BatchSampler(sampler, tc["batch_size"], drop_last=tc["drop_last"])
-    loader = torch.utils.data.DataLoader(_Batches(data), sampler=batches, batch_size=None,
+    loader = torch.utils.data.DataLoader(_Batches(data, ids), sampler=batches, batch_size=None,
                                          num_workers=tc["num_workers"], pin_memory=pin_memory)
     return loader, sampler
 
@@ -108,8 +114,14 @@ def _progress(loader, epoch: int, tc: dict, rank: int):
 
 
 def fit(method: nn.Module, train, config: dict, run_dir=None, resume: bool = False,
-        info: dict | None = None) -> nn.Module:
+        info: dict | None = None, on_epoch_end: Callable[[int], dict] | None = None) -> nn.Module:
     """Pretrain ``method`` on ``train`` (SkeletonData) for ``config["train"]["epochs"]`` epochs.
+
+    Batches are (x, y, ids), ids as ``config["data"]["instance_ids"]`` says (sample positions by
+    default). The lr of each step is :func:`~skelcl_lib.optim.lr_at_step` (the epoch's lr, with
+    the optional linear warm-up); a log row's ``lr`` is the epoch's lr without warm-up.
+    ``on_epoch_end(epoch) -> dict`` (rank 0 only), when given, runs after each epoch's steps and
+    its fields join that epoch's log row (``pretrain`` passes the per-epoch probe).
 
     Writes ``log.jsonl``, ``checkpoint_last.pt`` (every epoch) and ``ckpt_epoch_XXX.pt`` (every
     ``save_every`` epochs) in ``run_dir`` (rank 0 only; None writes nothing). ``resume`` continues
@@ -137,7 +149,8 @@ def fit(method: nn.Module, train, config: dict, run_dir=None, resume: bool = Fal
         step_module = nn.parallel.DistributedDataParallel(
             step_module, device_ids=[device.index] if device.type == "cuda" else None,
             broadcast_buffers=False)            # queues stay equal anyway: every rank enqueues all keys
-    loader, sampler = make_loader(train, tc, seed, rank, world, pin_memory=device.type == "cuda")
+    ids = instance_ids(train, config["data"].get("instance_ids", "sample"))
+    loader, sampler = make_loader(train, tc, seed, rank, world, pin_memory=device.type == "cuda", ids=ids)
 
     # --- resume: weights, queue, optimiser and scaler; the epoch seeds do the rest
     start = 1
@@ -153,9 +166,7 @@ def fit(method: nn.Module, train, config: dict, run_dir=None, resume: bool = Fal
         write_log(run_dir, [])
 
     for epoch in range(start, tc["epochs"] + 1):
-        lr = lr_at(epoch, tc)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        lr = lr_at(epoch, tc)                              # each step's lr: lr_at_step below
         sampler.set_epoch(epoch)
         torch.manual_seed(epoch_seed(seed, epoch, rank))   # augmentations draw from here
         method.train()
@@ -164,6 +175,8 @@ def fit(method: nn.Module, train, config: dict, run_dir=None, resume: bool = Fal
         bar = _progress(loader, epoch, tc, rank)
         for batch in bar:
             batch = [b.to(device, non_blocking=True) for b in batch]
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at_step(epoch, steps, len(loader), tc)
             with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
                 loss, logs = step_module(batch)
             if loss is not None:                             # None: a forward-only step
@@ -189,6 +202,8 @@ def fit(method: nn.Module, train, config: dict, run_dir=None, resume: bool = Fal
         row = {"epoch": epoch, "lr": lr, **{k: float(v) / max(steps, 1) for k, v in sums.items()},
                "optimizer_steps": updates,
                "seconds": round(seconds, 3), "samples_per_s": round(seen * world / max(seconds, 1e-9), 1)}
+        if on_epoch_end is not None and rank == 0:
+            row.update(on_epoch_end(epoch))
         if writer:
             append_log(run_dir, row)
             ckpt = {"epoch": epoch, "config": plain(config), "data_info": info or data_info(train),

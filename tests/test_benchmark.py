@@ -174,6 +174,7 @@ def test_an_earlier_run_of_another_setting_is_refused_not_reused(tmp_path):
     other = json.loads(json.dumps(config))
     other["model"]["hidden_size"] = 64
     other["data"]["root"] = "/elsewhere"                    # paths do not count
+    del other["train"]["warmup_epochs"]                      # an option added since reads as its default
     (run / "config.yaml").write_text(yaml.safe_dump(other))
     (run / "checkpoint_last.pt").write_bytes(b"")
     (run / "probe.json").write_text("{}")

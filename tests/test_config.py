@@ -86,8 +86,9 @@ def test_the_schema_knows_exactly_the_builders_options():
         return {p for p in inspect.signature(fn).parameters if p not in drop}
 
     assert set(MODEL["ascal"]) == options(ASCAL.build) - {"input_size"}
-    assert set(MODEL["skeletonclr"]) == options(SkeletonCLR.parts)
-    assert set(MODEL["aimclr"]) == options(AimCLR.build) | options(SkeletonCLR.parts)
+    builder = {"queue_fraction"}        # read by skeletonclr.method_builder (queue_size: auto)
+    assert set(MODEL["skeletonclr"]) == options(SkeletonCLR.parts) | builder
+    assert set(MODEL["aimclr"]) == options(AimCLR.build) | options(SkeletonCLR.parts) | builder
 
 
 def test_build_method_and_checkpoints_check_the_config_before_building(tmp_path):

@@ -43,6 +43,20 @@ def recording_ids(data) -> np.ndarray:
     return np.array([index[k] for k in keys], dtype=np.int64)
 
 
+INSTANCE_IDS = ("sample", "recording")
+
+
+def instance_ids(data, kind: str = "sample") -> np.ndarray:
+    """(N,) int64, the ids the training batches carry (``data.instance_ids``): ``sample``, the
+    position of each clip in ``data``; ``recording``, :func:`recording_ids` (camera twins share
+    one). Methods that must recognise a clip again read them (a MoCo queue's own-id mask)."""
+    if kind == "sample":
+        return np.arange(len(data.y), dtype=np.int64)
+    if kind == "recording":
+        return recording_ids(data)
+    raise ValueError(f"config field 'data.instance_ids': expected one of {list(INSTANCE_IDS)}, got {kind!r}")
+
+
 def spread(n: int, k: int) -> np.ndarray:
     """k indices evenly spaced over range(n) (all of them when k >= n)."""
     if k >= n:

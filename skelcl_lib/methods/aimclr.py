@@ -1,7 +1,8 @@
 """AimCLR (Guo et al., AAAI 2022): extreme view, EADM, D3M and NNM on top of SkeletonCLR.
 
 docs/methods.md §6. The three mechanisms are pure functions so that tests and notebooks can call them
-alone: :func:`eadm` (§6.2), :func:`d3m_loss` (§6.3), :func:`nnm_mask` / :func:`nnm_loss` (§6.4).
+alone: :func:`eadm` (§6.2), :func:`d3m_loss` (§6.3), :func:`nnm_mask` / :func:`nnm_loss` (§6.4;
+the loss lives in ``moco.py``, shared with SkeletonCLR's ``twin_positives``, and is re-exported here).
 The :class:`AimCLR` module wires them into one training step (§6.5).
 """
 
@@ -11,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import augment
-from .moco import info_nce_from_logits, positive_accuracy
+from .moco import nnm_loss, positive_accuracy  # noqa: F401  (nnm_loss: re-exported)
 from .skeletonclr import SkeletonCLR
 
 # --------------------------------------------------------------------------------------------
@@ -114,12 +115,6 @@ def nnm_mask(*logits: torch.Tensor, topk: int = 1) -> torch.Tensor:
     return mask
 
 
-def nnm_loss(logits_normal: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """L_NNM = −mean_b Σ_j M_bj log softmax(ℓ(q_b))_j / Σ_j M_bj (multi-positive InfoNCE)."""
-    logp = F.log_softmax(logits_normal, dim=1)
-    return -((mask * logp).sum(dim=1) / mask.sum(dim=1)).mean()
-
-
 # --------------------------------------------------------------------------------------------
 # The method (§6.5)
 # --------------------------------------------------------------------------------------------
@@ -139,14 +134,21 @@ class AimCLR(SkeletonCLR):
     ``eadm_first_release_bug`` (False: the fixed EADM). :meth:`build` also takes ``aug_method``
     ("12345", the extreme ops), ``blur_normalize`` and ``rotate_symmetric`` (False: the official
     extreme augmentations) and every option of :meth:`SkeletonCLR.parts`.
+
+    The options of this library that SkeletonCLR documents act on all three logit sets:
+    ``mask_same_instance`` masks the own-id queue entries in ℓ(q), ℓ(z_e) and ℓ(z_ed) (so D3M's
+    distributions and NNM's ranking never see them); ``twin_positives`` adds them to L_N's
+    positives, united (logical or) with the mined neighbours once mining is on; ``bn_groups``
+    groups the q and k passes.
     """
 
     def __init__(self, encoder_q, encoder_k, queue, augment_normal, augment_extreme, stream: str = "joint",
                  momentum: float = 0.999, temperature: float = 0.07, key_encoder_train_mode: bool = True,
                  mining_epoch: int = 150, topk: int = 1, keep_prob: float = 0.7,
-                 eadm_first_release_bug: bool = False):
+                 eadm_first_release_bug: bool = False, mask_same_instance: bool = False,
+                 twin_positives: bool = False, bn_groups: int = 1):
         super().__init__(encoder_q, encoder_k, queue, augment_normal, stream, momentum, temperature,
-                         key_encoder_train_mode)
+                         key_encoder_train_mode, mask_same_instance, twin_positives, bn_groups)
         self.mining_epoch, self.topk, self.keep_prob = int(mining_epoch), int(topk), float(keep_prob)
         self.eadm_first_release_bug = eadm_first_release_bug
         self.augment_extreme = augment_extreme
@@ -182,22 +184,24 @@ class AimCLR(SkeletonCLR):
         return z_e, z_ed
 
     def training_step(self, batch):
-        """batch = (x, y), x: (N, 3, T, V, M) raw joints on the device; y is unused."""
+        """batch = (x, y) or (x, y, ids), x: (N, 3, T, V, M) raw joints on the device; y is
+        unused, ids only with ``mask_same_instance`` or ``twin_positives``."""
         x = batch[0]
         x_q, x_k = self.views(x, self.augment_normal, 2)
         (x_e,) = self.views(x, self.augment_extreme, 1)
-        q = F.normalize(self.encoder_q(x_q), dim=1)
+        q = F.normalize(self.encode(self.encoder_q, x_q), dim=1)
         z_e, z_ed = self.extreme_embeddings(x_e, x.shape[-1])
         k = self.keys(x_k)
-        queue = self.queue.snapshot()
-        l_n, l_e, l_ed = (self.logits(u, k, queue) for u in (q, z_e, z_ed))
+        queue, same = self.queue.snapshot(), self.same_id(batch)
+        l_n, l_e, l_ed = (self.logits(u, k, queue, same) for u in (q, z_e, z_ed))
+        positives = self.twin_mask(same)
         if self.mining:
-            loss_n = nnm_loss(l_n, nnm_mask(l_n, l_e, l_ed, topk=self.topk))
-        else:
-            loss_n = info_nce_from_logits(l_n)
+            mined = nnm_mask(l_n, l_e, l_ed, topk=self.topk)
+            positives = mined if positives is None else torch.maximum(mined, positives)
+        loss_n = self.instance_loss(l_n, positives)
         loss_d3m = d3m_loss(l_n, l_e, l_ed)
         loss = loss_n + loss_d3m
-        self.queue.enqueue(k)
+        self.enqueue(k, batch)
         logs = {"loss": loss.detach(), "loss_n": loss_n.detach(), "loss_d3m": loss_d3m.detach(),
                 "acc": positive_accuracy(l_n), "mining": float(self.mining)}
         return loss, logs

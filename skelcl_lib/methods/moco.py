@@ -4,7 +4,7 @@
   keys and the pointer travel with the state dict (and so with every checkpoint);
 - :func:`momentum_update`: θ_k ← m·θ_k + (1 − m)·θ_q;
 - :func:`moco_logits` / :func:`info_nce` / :func:`info_nce_from_logits`: [q·k₊, q·Q] / τ and the
-  cross-entropy with the positive at index 0;
+  cross-entropy with the positive at index 0; :func:`nnm_loss`, the same with several positives;
 - :func:`concat_all_gather`: keys of every process, in rank order, when torch.distributed runs
   (the fix for the DataParallel queue bug, docs/methods.md §8.6).
 
@@ -85,6 +85,15 @@ def info_nce_from_logits(logits: torch.Tensor, reduction: str = "mean") -> torch
     return F.cross_entropy(logits.float(), target, reduction=reduction)
 
 
+def nnm_loss(logits_normal: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Multi-positive InfoNCE of AimCLR's nearest-neighbour mining (docs/methods.md §6.4):
+    L_NNM = −mean_b Σ_j M_bj log softmax(ℓ(q_b))_j / Σ_j M_bj, the mean log-probability of the
+    positives M: (N, 1 + K), 1 or 0, column 0 (the key) always 1. With M = [1 | 0 … 0] it is
+    :func:`info_nce_from_logits`. SkeletonCLR's ``twin_positives`` uses it too."""
+    logp = F.log_softmax(logits_normal, dim=1)
+    return -((mask * logp).sum(dim=1) / mask.sum(dim=1)).mean()
+
+
 def positive_accuracy(logits: torch.Tensor) -> torch.Tensor:
     """The fraction of queries whose positive (column 0) has the largest logit (a training log)."""
     return (logits.argmax(1) == 0).float().mean()
@@ -96,9 +105,12 @@ class KeyQueue(nn.Module):
     ``init="uniform"`` draws U(−s, s) with s = 1/√(D/3) (AS-CAL's ``MemoryMoCo``);
     ``init="normal"`` draws N(0, 1) rows and L2-normalises them (MoCo, AimCLR).
     :meth:`enqueue` writes keys at rows (ptr … ptr + B − 1) mod K, so any B and K work.
+    ``track_ids=True`` adds a buffer ``ids: (K,)`` int64, the id of the clip each key came from
+    (−1: a row never written), saved with the queue; :meth:`same_id_mask` compares a batch's ids
+    with it. Without it the state dict is the official one (``queue``, ``ptr``).
     """
 
-    def __init__(self, K: int, dim: int, init: str = "uniform"):
+    def __init__(self, K: int, dim: int, init: str = "uniform", track_ids: bool = False):
         super().__init__()
         if K < 1 or dim < 1:
             raise ValueError(f"KeyQueue: expected K >= 1 and dim >= 1, got K={K}, dim={dim}")
@@ -112,28 +124,48 @@ class KeyQueue(nn.Module):
         self.K, self.dim = int(K), int(dim)
         self.register_buffer("queue", queue)
         self.register_buffer("ptr", torch.zeros((), dtype=torch.long))
+        if track_ids:
+            self.register_buffer("ids", torch.full((self.K,), -1, dtype=torch.long))
+        else:
+            self.ids = None
 
     def snapshot(self) -> torch.Tensor:
         """A detached copy of the keys, (K, D): the negatives for this step's logits."""
         return self.queue.detach().clone()
 
+    def same_id_mask(self, ids: torch.Tensor) -> torch.Tensor:
+        """ids: (N,) the batch's clip ids -> (N, K) bool, True where the queued key came from a clip
+        with the same id (a stale copy of the query's positive, or a camera twin with recording
+        ids). Needs ``track_ids=True``."""
+        if self.ids is None:
+            raise ValueError("KeyQueue.same_id_mask: this queue was built with track_ids=False")
+        return ids.to(self.ids.device)[:, None] == self.ids[None, :]
+
     @torch.no_grad()
-    def enqueue(self, keys: torch.Tensor, gather: bool = True) -> None:
+    def enqueue(self, keys: torch.Tensor, gather: bool = True, ids: torch.Tensor | None = None) -> None:
         """keys: (B, D) -> replace the oldest B keys; with torch.distributed, all processes' keys.
 
         With ``gather`` the keys of every process are concatenated in rank order first, so all
-        processes keep the same queue (the DDP fix of docs/methods.md §8.6).
+        processes keep the same queue (the DDP fix of docs/methods.md §8.6). ``ids`` (B,): the
+        clips the keys came from, stored (gathered the same way) when the queue tracks ids; a
+        queue that tracks ids needs them.
         """
         if keys.ndim != 2 or keys.shape[1] != self.dim:
             raise ValueError(f"KeyQueue.enqueue: expected keys (B, {self.dim}), got {tuple(keys.shape)}")
+        if self.ids is not None and (ids is None or ids.shape != keys.shape[:1]):
+            raise ValueError(f"KeyQueue.enqueue: this queue tracks ids; expected ids ({keys.shape[0]},), "
+                             f"got {None if ids is None else tuple(ids.shape)}")
         keys = keys.detach()
         if gather:
             keys = concat_all_gather(keys)
+            ids = None if self.ids is None else concat_all_gather(ids)
         keys = keys[-self.K:]                       # more keys than slots: keep the newest K
         b = keys.shape[0]
         rows = (self.ptr + torch.arange(b, device=self.queue.device)) % self.K
         self.queue[rows] = keys.to(self.queue.dtype)
+        if self.ids is not None:
+            self.ids[rows] = ids[-self.K:].to(self.ids.device)
         self.ptr.copy_((self.ptr + b) % self.K)
 
     def extra_repr(self) -> str:
-        return f"K={self.K}, dim={self.dim}"
+        return f"K={self.K}, dim={self.dim}" + (", track_ids=True" if self.ids is not None else "")

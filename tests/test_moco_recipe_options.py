@@ -1,0 +1,300 @@
+"""The ST-GCN MoCo options that are not in the official code (docs/methods.md §9): the own-id mask
+(same sample or same recording) and twin positives in the queue, shuffle-BN emulated by BN groups,
+the queue sized from the dataset, the lr warm-up and the per-epoch probe. Each is off by default,
+and off it leaves the official step unchanged."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from skelcl_lib.config import DEFAULTS, check_config, load_config, merge
+from skelcl_lib.data.build import instance_ids
+from skelcl_lib.errors import ConfigError
+from skelcl_lib.methods import AimCLR, SkeletonCLR, build_method
+from skelcl_lib.methods.aimclr import nnm_mask
+from skelcl_lib.methods.moco import KeyQueue, info_nce_from_logits
+from skelcl_lib.methods.skeletonclr import MASKED_LOGIT, auto_queue_size
+from skelcl_lib.optim import lr_at_step
+from skelcl_lib.pretrain import pretrain, resume_changes
+from skelcl_lib.rundir import load_state, read_log, write_config
+
+KW = dict(hidden_channels=4, hidden_dim=32, feature_dim=16)
+# The tiny run of the options: every option on at once (recording ids on the embedded data).
+OPTIONS = ["model.mask_same_instance=true", "data.instance_ids=recording", "model.bn_groups=2",
+           "model.queue_size=auto", "model.queue_fraction=0.5", "train.warmup_epochs=1",
+           "probe.knn_k=[1]"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKELCL_CACHE", str(tmp_path / "cache"))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def batch(n=8, t=20, seed=0, ids=None):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 3, t, 25, 2, generator=g) * 0.3
+    x[..., 1] = 0
+    return x, torch.zeros(n, dtype=torch.long), torch.arange(n) if ids is None else ids
+
+
+# --------------------------------------------------------------------------- the queue's ids
+
+
+def test_queue_tracks_ids_through_the_ring_and_compares_them():
+    q = KeyQueue(5, 2, init="normal", track_ids=True)
+    assert torch.equal(q.ids, torch.full((5,), -1))
+    q.enqueue(torch.ones(3, 2), ids=torch.tensor([7, 8, 9]))
+    q.enqueue(torch.ones(3, 2), ids=torch.tensor([1, 2, 3]))       # wraps: rows 3, 4, 0
+    assert q.ids.tolist() == [3, 8, 9, 1, 2]
+    assert q.same_id_mask(torch.tensor([9, 3, 5])).tolist() == [[False, False, True, False, False],
+                                                                [True, False, False, False, False],
+                                                                [False] * 5]
+    assert set(q.state_dict()) == {"queue", "ptr", "ids"}
+    assert set(KeyQueue(5, 2).state_dict()) == {"queue", "ptr"}     # the official queue
+    with pytest.raises(ValueError, match="track_ids"):
+        KeyQueue(5, 2).same_id_mask(torch.tensor([1]))
+    with pytest.raises(ValueError, match="tracks ids"):
+        q.enqueue(torch.ones(2, 2))
+
+
+def test_instance_ids_are_sample_positions_or_recordings():
+    class D:
+        names = ["S001C001P001R001A001", "S001C002P001R001A001", "S001C001P002R001A001"]
+        y = np.zeros(3)
+    assert instance_ids(D()).tolist() == [0, 1, 2]
+    assert instance_ids(D(), "recording").tolist() == [0, 0, 1]
+    with pytest.raises(ValueError, match="data.instance_ids"):
+        instance_ids(D(), "clip")
+
+
+# --------------------------------------------------------------------------- defaults = official
+
+
+@pytest.mark.parametrize("cls", [SkeletonCLR, AimCLR])
+def test_without_the_options_a_step_is_the_official_one(cls):
+    extra = {"mining_epoch": 0} if cls is AimCLR else {}
+    torch.manual_seed(0)
+    a = cls.build(queue_size=16, **KW, **extra).train()
+    torch.manual_seed(0)
+    b = cls.build(queue_size=16, mask_same_instance=False, twin_positives=False, bn_groups=1,
+                  **KW, **extra).train()
+    assert a.state_dict().keys() == b.state_dict().keys() and "queue.ids" not in a.state_dict()
+    x = batch()
+    for m in (a, b):
+        m.on_epoch_start(1)
+    for seed in (1, 2):                            # the second step sees a queue with keys
+        torch.manual_seed(seed)
+        la, _ = a.training_step(x[:2])             # the official batch (x, y)
+        torch.manual_seed(seed)
+        lb, _ = b.training_step(x)                 # (x, y, ids): ids are not read
+        assert la.item() == lb.item()
+
+
+# --------------------------------------------------------------------------- mask_same_instance
+
+
+def test_the_own_id_mask_removes_those_keys_from_the_softmax():
+    torch.manual_seed(0)
+    m = SkeletonCLR.build(queue_size=16, mask_same_instance=True, **KW).train()
+    m.training_step(batch(8, ids=torch.arange(8)))                   # queue rows 0..7 = ids 0..7
+    assert m.queue.ids[:8].tolist() == list(range(8))
+    q, k = F.normalize(torch.randn(2, 16), dim=1), F.normalize(torch.randn(2, 16), dim=1)
+    same = m.same_id(batch(2, ids=torch.tensor([3, 100])))
+    plain = m.logits(q, k, m.queue.snapshot())
+    masked = m.logits(q, k, m.queue.snapshot(), same)
+    assert masked[0, 1 + 3].item() == MASKED_LOGIT
+    keep = torch.ones_like(plain, dtype=torch.bool)
+    keep[0, 1 + 3] = False
+    torch.testing.assert_close(masked[keep], plain[keep])
+    # the masked key is out of the softmax: row 0's loss is InfoNCE without that column
+    row0 = info_nce_from_logits(plain[:1, keep[0]])
+    torch.testing.assert_close(info_nce_from_logits(masked[:1]), row0)
+    with pytest.raises(ValueError, match="ids"):
+        m.training_step(batch()[:2])                                 # no ids in the batch
+
+
+def test_aimclr_masks_all_three_logit_sets_and_stays_finite():
+    torch.manual_seed(0)
+    a = AimCLR.build(queue_size=16, mask_same_instance=True, mining_epoch=0, **KW).train()
+    a.on_epoch_start(1)
+    a.training_step(batch(8, ids=torch.arange(8)))
+    seen = []
+    real = a.logits
+    a.logits = lambda u, k, queue, same=None: seen.append(real(u, k, queue, same)) or seen[-1]
+    loss, logs = a.training_step(batch(8, seed=1, ids=torch.arange(8)))
+    assert len(seen) == 3 and all((lg[:, 1:9].diagonal() == MASKED_LOGIT).all() for lg in seen)
+    assert torch.isfinite(loss) and logs["mining"] == 1.0
+
+
+# --------------------------------------------------------------------------- twin_positives
+
+
+def test_twin_positives_is_infonce_without_twins_in_the_queue():
+    torch.manual_seed(0)
+    a = SkeletonCLR.build(queue_size=16, **KW).train()
+    torch.manual_seed(0)
+    b = SkeletonCLR.build(queue_size=16, twin_positives=True, **KW).train()
+    for seed, ids in ((1, torch.arange(8)), (2, torch.arange(8, 16))):   # ids never seen again
+        torch.manual_seed(seed)
+        la, _ = a.training_step(batch(seed=seed, ids=ids))
+        torch.manual_seed(seed)
+        lb, _ = b.training_step(batch(seed=seed, ids=ids))
+        torch.testing.assert_close(la, lb)
+
+
+def test_twin_positives_by_hand():
+    """ℓ = [2, 1, 0, 1] for one query, queue ids [5, 7, 5], query id 5: positives are columns 0,
+    1 and 3, L = −(log p₀ + log p₁ + log p₃) / 3, p = softmax(ℓ)."""
+    m = SkeletonCLR.build(queue_size=3, twin_positives=True, **KW)
+    m.queue.ids.copy_(torch.tensor([5, 7, 5]))
+    same = m.same_id(batch(1, ids=torch.tensor([5])))
+    positives = m.twin_mask(same)
+    assert positives.tolist() == [[1.0, 1.0, 0.0, 1.0]]
+    logits = torch.tensor([[2.0, 1.0, 0.0, 1.0]])
+    z = sum(math.exp(v) for v in (2.0, 1.0, 0.0, 1.0))
+    expected = -(math.log(math.exp(2) / z) + 2 * math.log(math.exp(1) / z)) / 3
+    assert m.instance_loss(logits, positives).item() == pytest.approx(expected, rel=1e-6)
+    assert m.instance_loss(logits).item() == pytest.approx(-math.log(math.exp(2) / z), rel=1e-6)
+
+
+def test_aimclr_twin_positives_join_the_mined_neighbours():
+    torch.manual_seed(0)
+    a = AimCLR.build(queue_size=16, twin_positives=True, mining_epoch=1, **KW).train()
+    a.on_epoch_start(1)
+    a.training_step(batch(8, ids=torch.arange(8)))                   # rows 0..7 = ids 0..7
+    logits, positives = [], []
+    real_logits, real_loss = a.logits, a.instance_loss
+    a.logits = lambda u, k, queue, same=None: logits.append(real_logits(u, k, queue, same)) or logits[-1]
+    a.instance_loss = lambda l_n, p=None: positives.append(p) or real_loss(l_n, p)
+    for epoch in (1, 2):                                             # without, then with mining
+        a.on_epoch_start(epoch)
+        twins = a.twin_mask(a.queue.same_id_mask(torch.arange(8)))
+        assert twins[:, 1:].sum(1).ge(1).all()                      # every query has a twin queued
+        a.training_step(batch(8, seed=epoch, ids=torch.arange(8)))
+        expected = torch.maximum(nnm_mask(*logits[-3:], topk=1), twins) if epoch == 2 else twins
+        assert torch.equal(positives[-1], expected)
+    assert not torch.equal(positives[-1], twins)                     # mining added neighbours
+
+
+# --------------------------------------------------------------------------- bn_groups
+
+
+def test_bn_groups_normalise_each_group_and_restore_the_key_order():
+    torch.manual_seed(0)
+    m = SkeletonCLR.build(queue_size=16, bn_groups=2, dropout=0.0, **KW).train()
+    x = batch(8)[0]
+    enc = m.encoder_q
+    grouped = m.encode(enc, x)
+    torch.testing.assert_close(grouped, torch.cat([enc(x[:4]), enc(x[4:])]))
+    assert not torch.allclose(grouped, enc(x))        # batch statistics differ per group
+    state = torch.random.get_rng_state()
+    shuffled = m.encode(enc, x, shuffle=True)
+    torch.random.set_rng_state(state)
+    perm = torch.randperm(8)
+    assert not torch.equal(perm, torch.arange(8))
+    expected = torch.cat([enc(x[perm][:4]), enc(x[perm][4:])])[torch.argsort(perm)]
+    torch.testing.assert_close(shuffled, expected)
+    enc.eval()
+    torch.testing.assert_close(m.encode(enc, x, shuffle=True), enc(x))   # eval: one batch, no draw
+    with pytest.raises(ValueError, match="bn_groups"):
+        SkeletonCLR.build(queue_size=16, bn_groups=0, **KW)
+
+
+# --------------------------------------------------------------------------- queue_size: auto
+
+
+def test_auto_queue_size_is_a_fraction_of_the_train_split_in_whole_batches():
+    assert auto_queue_size(1800, 32, 0.5) == 896                     # 28.1 batches -> 28
+    assert auto_queue_size(1800, 32, 0.25) == 448
+    assert auto_queue_size(100, 32, 0.01) == 32                      # at least one batch
+    with pytest.raises(ValueError, match="queue_fraction"):
+        auto_queue_size(100, 32, 0.0)
+    cfg = merge(DEFAULTS, {"method": "skeletonclr", "model": {"queue_size": "auto", "queue_fraction": 0.25,
+                                                              **KW}})
+    info = {"num_train": 1800, "channels": 3, "layout": "ntu25"}
+    assert build_method(cfg, info).queue.K == 448
+    del cfg["model"]["queue_fraction"]
+    assert build_method(cfg, info).queue.K == 896                    # default fraction 0.5
+
+
+def test_schema_accepts_auto_and_keeps_the_rules_between_keys():
+    def problems(model, **train):
+        cfg = merge(DEFAULTS, {"method": "aimclr", "model": model, "train": train})
+        return [(p.key, p.expected) for p in check_config(cfg)]
+    assert problems({"queue_size": "auto", "queue_fraction": 1.0}) == []
+    assert problems({"queue_size": 16}, batch_size=32)[0][0] == "model.queue_size"   # queue < batch
+    assert problems({"queue_size": 64, "queue_fraction": 0.5})[0][0] == "model.queue_fraction"
+    assert problems({"queue_size": "auto", "queue_fraction": 0})[0][0] == "model.queue_fraction"
+    assert problems({"queue_size": "big"})[0][0] == "model.queue_size"
+    assert problems({"mask_same_instance": True, "twin_positives": True})[0][0] == "model.twin_positives"
+    assert problems({"bn_groups": 0})[0][0] == "model.bn_groups"
+    with pytest.raises(ConfigError, match="data.instance_ids"):
+        load_config("skeletonclr_tiny", ["data.instance_ids=clip"])
+    with pytest.raises(ConfigError, match="train.warmup_epochs"):
+        load_config("skeletonclr_tiny", ["train.warmup_epochs=-1"])
+
+
+# --------------------------------------------------------------------------- warm-up
+
+
+def test_warmup_is_linear_per_step_then_the_schedule():
+    tc = dict(DEFAULTS["train"], lr=0.1, lr_milestones=[2], lr_gamma=0.1, warmup_epochs=1.5)
+    lrs = [lr_at_step(e, s, 4, tc) for e in (1, 2, 3) for s in range(4)]   # W = 6 steps
+    assert lrs == pytest.approx([0.1 / 6, 0.2 / 6, 0.3 / 6, 0.4 / 6, 0.5 / 6, 0.1, 0.1, 0.1,
+                                 0.01, 0.01, 0.01, 0.01])
+    tc["warmup_epochs"] = 0
+    assert [lr_at_step(e, s, 4, tc) for e in (1, 3) for s in range(4)] == [0.1] * 4 + [0.1 * 0.1] * 4
+
+
+def test_fit_steps_with_the_warmup_lr(tmp_path, monkeypatch):
+    seen = []
+    real = torch.optim.SGD.step
+    monkeypatch.setattr(torch.optim.SGD, "step", lambda self, *a, **k: (
+        seen.append(self.param_groups[0]["lr"]), real(self, *a, **k))[1])
+    cfg = load_config("skeletonclr_tiny", ["train.warmup_epochs=1", "probe.enabled=false",
+                                           "model.hidden_channels=4"])
+    pretrain(cfg, tmp_path)
+    assert seen == pytest.approx([0.1 / 4, 0.2 / 4, 0.3 / 4, 0.1] + [0.1] * 4)   # 4 steps per epoch
+
+
+# --------------------------------------------------------------------------- a run with the options
+
+
+def test_a_run_with_every_option_probes_each_epoch_and_resumes_exactly(tmp_path):
+    """Tiny data: the options run, probe.every writes the probe into the log rows, the queue's
+    ids travel with the checkpoint, and a run resumed after epoch 1 ends bit for bit where the
+    straight run ends."""
+    cfg = load_config("skeletonclr_tiny", OPTIONS + ["probe.every=1"])
+    pretrain(cfg, tmp_path / "straight")
+    rows = read_log(tmp_path / "straight")
+    assert [r["epoch"] for r in rows] == [1, 2]
+    assert all(math.isfinite(r["loss"]) and "probe_linear" in r and "probe_knn1" in r for r in rows)
+    straight = load_state(tmp_path / "straight" / "checkpoint_last.pt")["method"]
+    assert straight["queue.queue"].shape[0] == 16                   # auto: half of 32 clips
+    assert (straight["queue.ids"] >= 0).all()                       # ids written, saved
+
+    cfg1 = load_config("skeletonclr_tiny", OPTIONS + ["probe.every=2", "train.epochs=1"])
+    pretrain(cfg1, tmp_path / "resumed")
+    assert "probe_linear" not in read_log(tmp_path / "resumed")[0]  # every 2nd epoch only
+    cfg2 = load_config("skeletonclr_tiny", OPTIONS + ["probe.every=2"])
+    pretrain(cfg2, tmp_path / "resumed", resume=True)
+    rows = read_log(tmp_path / "resumed")
+    assert [r["epoch"] for r in rows] == [1, 2] and "probe_linear" in rows[1]
+    resumed = load_state(tmp_path / "resumed" / "checkpoint_last.pt")["method"]
+    for k, v in straight.items():
+        assert torch.equal(resumed[k], v), k
+
+
+def test_a_run_saved_before_the_options_existed_resumes_without_a_change(tmp_path):
+    cfg = load_config("skeletonclr_tiny")
+    old = merge(cfg, {})
+    del old["data"]["instance_ids"], old["train"]["warmup_epochs"], old["probe"]["every"]
+    write_config(tmp_path, old)
+    assert resume_changes(tmp_path, cfg) == []
