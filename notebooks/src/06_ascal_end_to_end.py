@@ -327,19 +327,19 @@ plt.show()
 # trained on the features, or a nearest neighbour that trains nothing) and on how many labelled
 # clips the read-out gets: the first lines printed below say who is first in each column and
 # whether the order changes between columns (section 6 meets a recipe that beats raw coordinates
-# under the linear probe and loses to them under kNN). The fair
-# baseline for a pretrained encoder is not the raw input but the *same encoder with random
-# weights*: it reads the same input through the same LSTM, and a random non-linear map of a
-# clip can already be a good feature. What pretraining adds is the gap between the shipped and
-# the untrained rows; the gap to raw coordinates mixes it with what the architecture and the
-# input give for free. This notebook evaluates a few hundred clips with one seed, and numbers
-# of such short runs move by several points with the seed: compare rows measured together, as
-# here, and read the full-split tables (`docs/results/README.md`) before trusting a difference
-# of a few points. A short supervised run from scratch is not a strong ceiling either: it gets
-# fewer epochs here than AS-CAL's 60.
+# under the linear probe and loses to them under kNN). The fair baseline for a pretrained encoder
+# is not the raw input but the *same encoder with random weights*: it reads the same input
+# through the same LSTM, and a random non-linear map of a clip can already be a good feature.
+# What pretraining adds is the gap between the shipped and the untrained rows; the gap to raw
+# coordinates mixes it with what the architecture and the input give for free. This notebook
+# evaluates a few hundred clips with one seed, and numbers of such short runs move by several
+# points with the seed: compare rows measured together, as here, and read the full-split tables
+# (`docs/results/README.md`) before trusting a difference of a few points. A short supervised run
+# from scratch is not a strong ceiling either: it gets fewer epochs here than AS-CAL's 60.
 
 # %%
 def pct(a: float) -> float:
+    """An accuracy (fraction) as the percentage printed, one decimal."""
     return round(100 * a, 1)
 
 
@@ -356,8 +356,9 @@ winners = [[name for name, values in bars.items() if values[j] == best[j]] for j
 print("best representation per protocol (ties: all of them): " +
       "; ".join(f"{c}: {' and '.join(w)} ({100 * b:.1f}%)" for c, w, b in zip(columns, winners, best)) + ".")
 always = set.intersection(*(set(w) for w in winners))
-print(f"{' and '.join(sorted(always))} {'is' if len(always) == 1 else 'are'} first (or tied first) in every column."
-      if always else "No representation is first in every column: the protocol decides who wins.")
+print(f"{' and '.join(sorted(always))} {'is' if len(always) == 1 else 'are'} first (or tied first) in "
+      f"every column." if always else
+      "No representation is first in every column: the protocol decides who wins.")
 # place of each representation per column: 1 + how many are strictly better (ties share a place)
 place = [{n: 1 + sum(v[j] > bars[n][j] for v in bars.values()) for n in bars} for j in range(len(columns))]
 spread = {n: (min(p[n] for p in place), max(p[n] for p in place)) for n in bars}
@@ -367,8 +368,8 @@ if top == bottom:
     print("Every representation keeps its place in every column.")
 else:
     at = {q: columns[next(j for j, p in enumerate(place) if p[mover] == q)] for q in (top, bottom)}
-    print(f"The order {'still ' if always else ''}changes with the protocol: {mover} is place {top} of {len(bars)} under "
-          f"{at[top]} and place {bottom} under {at[bottom]} (ties share a place).")
+    print(f"The order {'still ' if always else ''}changes with the protocol: {mover} is place {top} of "
+          f"{len(bars)} under {at[top]} and place {bottom} under {at[bottom]} (ties share a place).")
 for j, c in ((1, "linear, validation-selected"), (2, "kNN-1")):
     s_, u_, r_ = ship[j], untr[j], raws[j]
     gain, over_raw = round(pct(s_) - pct(u_), 1), round(pct(s_) - pct(r_), 1)
@@ -388,7 +389,8 @@ for j, c in ((1, "linear, validation-selected"), (2, "kNN-1")):
 
 split = cfg["data"]["protocol"]
 shipped_names = read_manifest()["entries"]
-full = {sp: ckpt_entry(f"ascal_synthetic_{sp}") for sp in ("xsub", "xview") if f"ascal_synthetic_{sp}" in shipped_names}
+full = {sp: ckpt_entry(f"ascal_synthetic_{sp}") for sp in ("xsub", "xview")
+        if f"ascal_synthetic_{sp}" in shipped_names}
 for sp, e in full.items():
     a = e["accuracy"]
     print(f"The shipped {sp} checkpoint on its full split ({e['epochs']} passes; {a['num_train']} training / "
