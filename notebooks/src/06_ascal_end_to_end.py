@@ -522,7 +522,7 @@ for name in ("AS-CAL (live)", "AS-CAL (shipped)", "AS-CAL (untrained)"):
     print(f"{name}: {100 * v:.1f}%, {versus(v, mp)} the mean pose and {versus(v, mps)} mean pose + spread.")
 
 # %% [markdown]
-# These are a few hundred clips and one seed (section 5 printed what one test clip is worth). The
+# These are few test clips and one seed (section 5 printed what one test clip is worth). The
 # same comparison on the full cross-subject split, with the CAE of the paper's recipe added, is in
 # `docs/results/ascal_synthetic.md` (the pose statistics from `benchmarks/pose_knn.py`): there the
 # paper's CAE scores under kNN about where the mean pose alone does and below raw coordinates,
