@@ -20,9 +20,9 @@
 # `skelcl_lib.viz.plot_training_curve`.
 #
 # **Checkpoints.** We pretrain live, small and short, to see the loop work; then we load the
-# shipped checkpoint `ascal_synthetic_<split>` (the full `ascal_synthetic` recipe: 15 passes on
-# all 3600 clips; `skelcl_lib/pretrained/manifest.json` records how it was made and how long it
-# took) and evaluate both with the same protocols. That recipe departs from the paper in four
+# shipped checkpoint `ascal_synthetic_<split>` (the full `ascal_synthetic` recipe: 15 passes over
+# the training split of the full 3600-clip dataset; `skelcl_lib/pretrained/manifest.json` records
+# how it was made and how long it took) and evaluate both with the same protocols. That recipe departs from the paper in four
 # named, measured ways (frame50 input, body-size normalisation, a joint + motion input, AdamW):
 # section 6 shows why.
 
