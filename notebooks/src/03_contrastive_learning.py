@@ -270,8 +270,8 @@ print("Positives only collapse " + ("faster: their spread ends "
 # %% [markdown]
 # With positives only, nothing stops the spread from falling towards zero: the encoder can
 # learn to ignore its input. With InfoNCE, mapping everything to one point would make the
-# positive indistinguishable from the negatives, which the loss punishes, so the embeddings stay
-# spread out. The printed spreads show how far each run went in these few steps. (BYOL and SimSiam
+# positive indistinguishable from the negatives, which the loss punishes: it holds the embeddings
+# apart. The printed spreads show how far each run went in these few steps. (BYOL and SimSiam
 # avoid collapse without negatives through an asymmetric predictor and a stop-gradient; the
 # methods of this course use negatives.)
 #
