@@ -527,8 +527,8 @@ for name in ("AS-CAL (live)", "AS-CAL (shipped)", "AS-CAL (untrained)"):
 # `docs/results/ascal_synthetic.md` (the pose statistics from `benchmarks/pose_knn.py`): there the
 # paper's CAE scores under kNN about where the mean pose alone does and below raw coordinates,
 # while the mean pose plus spread beats both. So the information kNN needs is in the clips; the
-# paper's CAE does not keep it. Three changes to the recipe, each a named option, close that gap;
-# the results file measures the shipped recipe with each one undone (probe and kNN-1, with the
+# paper's CAE does not keep it. Three changes to the recipe, each a named option, close that gap
+# on the full split; the results file measures the shipped recipe with each one undone (probe and kNN-1, with the
 # three-seed spread and the full sweep), and undoing any one of them lowers kNN-1:
 #
 # - **Motion stream** (`model.streams: [joint, motion]`; undo with `--set model.streams=[joint]`):
