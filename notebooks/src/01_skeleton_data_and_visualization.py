@@ -84,8 +84,8 @@ print(", ".join(f"{v}<-{p}" for v, p in enumerate(NTU25.parents)))
 # | V | 25 | joints |
 # | M | 2 | persons; an absent second person is **all zeros** |
 #
-# We generate the embedded dataset (seconds for the small sizes; the full one takes about half a
-# minute the first time and is cached afterwards).
+# We generate the embedded dataset (the full size takes longest; every size is generated once and
+# cached afterwards).
 
 # %%
 data = make_synthetic(seed=0, size="tiny" if SMOKE else "full")
@@ -358,26 +358,33 @@ show_solution(SOLUTIONS, "bone_lengths")
 
 # %% [markdown]
 # The generator can switch the sensor simulation off (`noise=False, glitches=False`). Without it,
-# the bone lengths are constant to float32 precision; with it they jitter (more for hands and
-# feet), and a tracking glitch, where a joint jumps away for a few frames, shows up as a spike.
+# the bone lengths are constant to float32 precision (asserted below); with it they jitter (the
+# printed line names the bones that jitter most), and a tracking glitch, where a joint jumps away
+# for a few frames, shows up as a spike.
 
 # %%
 kw = dict(seed=0, num_subjects=1, repetitions=1, classes=[data.class_names.index("punch")])
 clean, noisy = make_synthetic(noise=False, glitches=False, **kw), make_synthetic(**kw)
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.2), sharey=True)
 show = ["elbow_right", "wrist_right", "knee_left", "spine_mid"]
+sds = {}
 for ax, d, name in zip(axes, (clean, noisy), ("without sensor noise", "with sensor noise")):
     n = int(d.lengths[1])
     b = bone_lengths(d.x[1, :, :n], NTU25)                               # (n, V, M)
     for joint in show:
         ax.plot(b[:, NTU25.index(joint), 0], label=f"bone to {joint}")
-    sd = 1000 * np.delete(b.std(axis=0), NTU25.center_joint, axis=0)[:, 0]   # mm, per bone
+    sd = sds[name] = 1000 * np.delete(b.std(axis=0), NTU25.center_joint, axis=0)[:, 0]   # mm, per bone
     ax.set_title(f"{name}: std over time per bone, median {np.median(sd):.1f} mm, "
                  f"largest {sd.max():.1f} mm", fontsize=10)
     ax.set_xlabel("frame")
 axes[0].set_ylabel("length (m)"), axes[1].legend(fontsize=8)
 fig.tight_layout()
 plt.show()
+bone_ends = np.delete(np.array(NTU25.joint_names), NTU25.center_joint)
+assert sds["without sensor noise"].max() < 0.01, "without sensor noise a bone keeps its length"
+print(f"without sensor noise the largest std of a bone length is {sds['without sensor noise'].max():.1e} mm; "
+      f"with it, the bones that jitter most end at "
+      + ", ".join(bone_ends[np.argsort(sds["with sensor noise"])[::-1][:5]]) + ".")
 
 # %% [markdown]
 # ## 6. N-UCLA: real Kinect v1 recordings, 20 joints
@@ -526,11 +533,22 @@ axes[0].set_yticklabels([f"{v} {nm}" for v, nm in enumerate(NTU25.joint_names)],
 fig.suptitle(f"{data.names[j]} ({data.class_names[data.y[j]]}), person 0")
 fig.tight_layout()
 plt.show()
+speed = np.linalg.norm(motion, axis=0) * 30                             # (n - 1, V), m/s
+peak, typical = np.percentile(speed, 90, axis=0), np.median(speed, axis=0)   # (V,) each
+fast = np.argsort(peak)[::-1][:4]
+print("joints with the fastest moments (90th percentile of the speed): "
+      + ", ".join(f"{NTU25.joint_names[v]} {peak[v]:.2f} m/s" for v in fast))
+top = int(np.argmax(typical))
+print(f"highest typical (median) speed: {NTU25.joint_names[top]}, {typical[top]:.2f} m/s"
+      + (": one of the fast joints." if top in fast else
+         f", not one of the fast joints: on {NTU25.joint_names[top]} the sensor jitter outruns the action."))
 
 # %% [markdown]
-# The motion stream is brightest where something moves (the right arm); elsewhere it shows the
-# sensor jitter, which taking differences amplifies. The bone stream is nearly constant over time
-# (section 5), except for the bones that the sensor jitters most.
+# The motion stream is brightest where something moves (the first printed line names the
+# joints with the fastest moments in this wave); elsewhere it shows the sensor jitter, which
+# taking differences amplifies (the second line says whether the jitter of some joint outruns
+# the action). The bone stream is nearly constant over time (section 5), except for the bones
+# that the sensor jitters most.
 # The motion is taken inside the valid frames only: the difference between the last real frame
 # and the zero padding after it would be a meaningless jump.
 #

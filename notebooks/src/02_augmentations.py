@@ -131,10 +131,12 @@ plt.show()
 
 # %%
 g = torch.Generator().manual_seed(1)
+change = {}
 for name, t in [("Rotate", A.Rotate(30, 1)), ("Shear", A.Shear(1.0))]:
     y = t(wave, generator=g)
-    change = np.abs(bone_lengths(y.numpy()) - bone_lengths(wave.numpy())).max()
-    print(f"{name:7s} largest bone-length change: {change * 100:.3f} cm")
+    change[name] = np.abs(bone_lengths(y.numpy()) - bone_lengths(wave.numpy())).max()
+    print(f"{name:7s} largest bone-length change: {change[name] * 100:.3f} cm")
+assert change["Rotate"] < 1e-4 < change["Shear"], "a rotation keeps bone lengths, this shear does not"
 
 # %% [markdown]
 # ### Temporal transforms
@@ -146,8 +148,8 @@ for name, t in [("Rotate", A.Rotate(30, 1)), ("Shear", A.Shear(1.0))]:
 #   (numpy's `'symmetric'` padding, which repeats the edge frame) and takes T frames from a
 #   random start: a random shift of up to ±T/6 frames. Nothing is resized.
 # - `GaussianBlur` convolves each coordinate over time with a 15-tap Gaussian. **Official quirk:**
-#   the kernel is not normalised. The taps sum to 1 at σ = 0.1 but to about 5 at σ = 2, so
-#   the "blur" also *scales* the sequence up to 5×, and its zero padding pulls the first and
+#   the kernel is not normalised. Its taps sum to 1 at σ = 0.1 and grow with σ (the printed
+#   sums), so the "blur" also *scales* the sequence, and its zero padding pulls the first and
 #   last frames towards 0. `GaussianBlur(normalize=True)` (option `blur_normalize`) fixes it;
 #   the default reproduces the official code.
 
@@ -172,6 +174,8 @@ axes[1].set(xlabel="σ", ylabel="sum of the 15 taps = gain", title="the blur's h
 axes[1].legend(fontsize=8)
 fig.tight_layout()
 plt.show()
+gain = A.blur_kernels(torch.tensor([0.1, 2.0])).sum(1)
+print(f"sum of the official taps: {gain[0]:.2f} at σ = 0.1, {gain[1]:.2f} at σ = 2")
 
 # %% [markdown]
 # ## 4. Normal vs extreme views (AimCLR)

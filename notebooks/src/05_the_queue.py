@@ -255,14 +255,20 @@ ax.legend()
 plt.show()
 for alpha, (age, old, new) in oldest.items():
     print(f"α = {alpha:<5}: 1 − cos = {new:.1e} for the newest keys, {old:.1e} for the oldest ({age} steps)")
-print(f"The oldest keys of α = 0.9 differ {oldest[0.9][1] / max(oldest[0.999][1], 1e-12):,.0f} times more "
-      "from today's keys than those of α = 0.999.")
+old_gap = [oldest[a][1] for a in (0.9, 0.99, 0.999)]
+print(f"The oldest keys of α = 0.9 differ {old_gap[0] / max(old_gap[2], 1e-12):,.0f} times as much "
+      "from today's keys as those of α = 0.999; " +
+      ("the larger α, the closer the oldest keys stay at each step (0.9 → 0.99 → 0.999)."
+       if old_gap[0] > old_gap[1] > old_gap[2] else
+       "in this run the oldest keys do not get closer at every step up in α (0.9 → 0.99 → 0.999)."))
 
 # %% [markdown]
 # Every stored key is a little out of date: the printed lines compare the newest and the oldest
-# keys of each run, and the runs with each other. The smaller the momentum, the more the oldest
-# negatives come from a different encoder. This is why the queue and the momentum encoder come
-# together: the queue makes K large, the slow key encoder keeps a large queue consistent.
+# keys of each run, and the runs with each other. The smaller the momentum, the faster the key
+# encoder moves, so the more the oldest negatives come from a different encoder (the last line
+# says whether this run shows it at every step up in α). This is why the queue and the momentum
+# encoder come together: the queue makes K large, the slow key encoder keeps a large queue
+# consistent.
 #
 # A related quirk: AS-CAL's first epoch only *fills* the queue with keys of the randomly
 # initialised key encoder, without any gradient step (docs/methods.md §4.5). `ASCAL` reproduces it

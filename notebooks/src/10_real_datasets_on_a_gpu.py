@@ -564,7 +564,8 @@ if nucla_dir.is_dir():
     print(nucla.summary())
     n_tr, n_te = nucla.split("xview")
     print(f"xview: train {len(n_tr)} clips (views {sorted(set(n_tr.view.tolist()))}), "
-          f"test {len(n_te)} (view {sorted(set(n_te.view.tolist()))})")
+          f"test {len(n_te)} (view {sorted(set(n_te.view.tolist()))}); median clip length "
+          f"{np.median(nucla.lengths):.0f} frames")
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.4), gridspec_kw={"width_ratios": [3, 1]})
     bottom = np.zeros(nucla.num_classes)
     for v in (1, 2, 3):
@@ -585,9 +586,10 @@ else:
     print(f"N-UCLA not found at {nucla_dir.resolve()}: skipped. Set SKELCL_NUCLA to your all_sqe folder.")
 
 # %% [markdown]
-# The clips are short (median about 30 frames): AS-CAL's N-UCLA setting uses 60 frames and a
-# queue of only 500 (docs/methods.md §4.4). Neither paper publishes N-UCLA linear-evaluation numbers
-# (AS-CAL's code supports the dataset, but its results are [unverified]), so there is no target
+# The clips are short (the cell above prints the median length when the data is there): AS-CAL's
+# N-UCLA setting uses 60 frames and a queue of only 500 (docs/methods.md §4.4). Neither paper
+# publishes N-UCLA linear-evaluation numbers (AS-CAL's code supports the dataset, but its results
+# are [unverified]), so there is no target
 # to reproduce. The course's `ascal_nucla` and `aimclr_nucla` configs are sized for a CPU and
 # read the JSON folder directly, `data/nw_ucla` by default (the layout above), or another one:
 # `skelcl pretrain --config aimclr_nucla --set data.root=/path/to/nw_ucla`.
@@ -645,15 +647,17 @@ if nucla_dir.is_dir():
           "against raw coordinates.")
 
 # %% [markdown]
-# For comparison (README, not this run): AS-CAL pretrained on N-UCLA itself gets 74.6 / 65.1 with the
-# frame50 input and the paper's settings (`ascal_nucla_frame50`), 84.1 / 78.0 with the shipped
-# encoder's options added (motion stream, body-size normalisation, AdamW), and only 48.7 / 45.3
-# with the official 60-frame, zero-padded input (`docs/results/README.md`, "N-UCLA: the input, transfer ..."; those
-# numbers come from `skelcl benchmark` and `skelcl evaluate`, whose data path differs slightly
-# from this cell's `load_nucla`, so the raw kNN above can differ by a few tenths). Set the
-# transferred encoder's row above against them: an encoder that never saw an N-UCLA clip,
-# pretrained on 1,800 procedural clips, next to one pretrained on N-UCLA's own 1,020 training
-# clips with the same options; and the zero-padded input against frame50.
+# For comparison (not this run): `docs/results/README.md` ("N-UCLA: the input, transfer ...")
+# measures AS-CAL pretrained on N-UCLA itself three ways: with the official 60-frame,
+# zero-padded input (`ascal_nucla`), with the frame50 input and the paper's settings
+# (`ascal_nucla_frame50`), and with frame50 plus the shipped encoder's options (motion stream,
+# body-size normalisation, AdamW). There the zero-padded input is far behind frame50, and the
+# shipped encoder's options add a clear margin on top. Those numbers come from `skelcl benchmark`
+# and `skelcl evaluate`, whose data path differs slightly from this cell's `load_nucla`, so the
+# raw-coordinate row above need not match the README's exactly. Set the transferred encoder's
+# row above against them: an encoder that never saw an N-UCLA clip, pretrained on 1,800
+# procedural clips, next to one pretrained on N-UCLA's own 1,020 training clips with the same
+# options; and the zero-padded input against frame50.
 
 # %% [markdown]
 # ## 7. The `paper` configs
@@ -747,24 +751,29 @@ for name in ("ascal_ntu60_xview", "ascal_ntu120_xsub", "ascal_ntu120_xset", "aim
 show_table(["config", "method", "data.root", "protocol", "stream", "epochs", "batch"], rows)
 
 # %% [markdown]
-# The configs build the official-size models in a second on a CPU (no training here). The
-# parameter counts match docs/methods.md: the LSTM has 417,792 parameters (§4.2); one ST-GCN
-# backbone 821,380 and both AimCLR encoders with heads ≈ 1.84 M (§5.4).
+# The configs build the official-size models on a CPU (no training here). The parameter counts
+# are those of docs/methods.md (asserted below): the LSTM has 417,792 parameters (§4.2); one
+# ST-GCN backbone 821,380 and both AimCLR encoders with heads ≈ 1.84 M (§5.4).
 
 # %%
 import torch
 
 NTU_INFO = {"channels": 3, "frames": 50, "joints": 25, "bodies": 2, "num_train": 40091,
             "num_classes": 60, "layout": "ntu25"}
+counts = {}
 for cfg, frames in ((cfg_ascal, 300), (cfg_aim, 50)):   # AS-CAL reads 300-frame arrays, AimCLR frame50
     m = build_method(cfg, dict(NTU_INFO, frames=frames))
     total = sum(p.numel() for p in m.parameters())
     trained = sum(p.numel() for p in m.parameters() if p.requires_grad)
     enc = sum(p.numel() for p in m.feature_extractor().parameters())
+    counts[cfg["method"]] = (total, enc)
     queue = [tuple(b.shape) for k, b in m.named_buffers() if k.endswith("queue")]
     print(f"{cfg['name']}: {type(m).__name__}, all parameters {total:,}, trained {trained:,}, "
           f"evaluated encoder {enc:,}, queue {queue}")
     del m
+# the counts docs/methods.md derives: the LSTM (§4.2); the ST-GCN backbone and q + k with heads (§5.4)
+assert counts["ascal"][1] == 417_792 and counts["aimclr"][1] == 821_380
+assert round(counts["aimclr"][0] / 1e6, 2) == 1.84
 
 # %% [markdown]
 # **Linear evaluation** is not part of the pretraining config: `skelcl evaluate` picks the
