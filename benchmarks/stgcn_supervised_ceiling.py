@@ -25,19 +25,15 @@ import torch
 from skelcl_lib.config import load_config
 from skelcl_lib.data.build import build_data, data_info
 from skelcl_lib.env import machine_summary, seed_everything
-from skelcl_lib.evaluate.features import extract_features, linear_probe
-from skelcl_lib.evaluate.knn import knn_accuracy
 from skelcl_lib.evaluate.protocols import supervised_from_scratch
 from skelcl_lib.methods import build_method
+from skelcl_lib.pretrain import probe_extractor
 
 
-def read_out(extractor, train, test, batch_size: int = 256) -> dict:
+def read_out(extractor, train, test) -> dict:
     """The quick probe's numbers for a frozen extractor (eval mode): probe, kNN-1, kNN-20."""
-    extractor.eval()
-    f_train = extract_features(extractor, train, batch_size=batch_size)
-    f_test = extract_features(extractor, test, batch_size=batch_size)
-    knn = knn_accuracy(f_train, train.y, f_test, test.y, k=(1, 20))
-    return {"probe": linear_probe(f_train, train.y, f_test, test.y), "knn1": knn[1], "knn20": knn[20]}
+    out = probe_extractor(extractor.eval(), train, test, knn_k=(1, 20))
+    return {"probe": out["linear"], "knn1": out["knn"]["1"], "knn20": out["knn"]["20"]}
 
 
 def main(argv=None) -> int:

@@ -25,10 +25,14 @@ from .train import fit, init_distributed
 def quick_probe(method: nn.Module, train, test, config: dict) -> dict:
     """Frozen features of train/test -> {"linear": acc, "knn": {k: acc}} (scikit-learn, a quick judge)."""
     pc = config["probe"]
-    extractor = method.feature_extractor()
-    f_train = extract_features(extractor, train, batch_size=pc["batch_size"])
-    f_test = extract_features(extractor, test, batch_size=pc["batch_size"])
-    knn = knn_accuracy(f_train, train.y, f_test, test.y, k=tuple(pc["knn_k"]))
+    return probe_extractor(method.feature_extractor(), train, test, tuple(pc["knn_k"]), pc["batch_size"])
+
+
+def probe_extractor(extractor: nn.Module, train, test, knn_k=(1, 5, 20), batch_size: int = 256) -> dict:
+    """:func:`quick_probe` for any feature extractor (its mode as the caller set it)."""
+    f_train = extract_features(extractor, train, batch_size=batch_size)
+    f_test = extract_features(extractor, test, batch_size=batch_size)
+    knn = knn_accuracy(f_train, train.y, f_test, test.y, k=knn_k)
     return {"linear": linear_probe(f_train, train.y, f_test, test.y),
             "knn": {str(k): v for k, v in knn.items()},
             "num_train": len(train), "num_test": len(test), "feature_dim": int(f_train.shape[1])}
