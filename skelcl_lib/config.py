@@ -6,7 +6,8 @@ A config is a plain dict (YAML)::
     base: ascal_synthetic    # optional: start from another config, then override
     seed: 1
     data:  {source: synthetic | stgcn | nucla, protocol: xsub, preprocess: null | frame50,
-            normalize_scale: null | torso length in metres, instance_ids: sample | recording, ...}
+            normalize_scale: null | torso length in metres, instance_ids: sample | recording,
+            unlabelled_subjects: 0 | extra generator performers for pretraining only, ...}
     model: {...}             # keyword arguments of the method's builder
     train: {epochs, batch_size, optimizer, lr, lr_milestones, warmup_epochs, amp, device, ...}
     probe: {enabled, knn_k, batch_size, every}
@@ -39,7 +40,8 @@ DEFAULTS: dict = {
     "seed": 1,
     "run_dir": None,                 # default: runs/<config name>
     "data": {"source": "synthetic", "protocol": "xsub", "preprocess": None, "normalize_scale": None,
-             "instance_ids": "sample"},   # the ids a batch carries (x, y, ids): sample | recording
+             "instance_ids": "sample",    # the ids a batch carries (x, y, ids): sample | recording
+             "unlabelled_subjects": 0},   # synthetic only: N more performers' clips in pretraining only
     "model": {},
     "train": {
         "epochs": 60,
@@ -233,6 +235,7 @@ DATA = {
     "train_data": text(), "train_label": text(), "test_data": text(), "test_label": text(),
     "max_train": integer(1, null=True), "max_test": integer(1, null=True),
     "instance_ids": text("sample", "recording"),   # data.build.instance_ids
+    "unlabelled_subjects": integer(0),             # data.build.build_pretrain_set
 }
 
 SYNTHETIC = {   # keyword arguments of data.synthetic.make_synthetic
@@ -343,7 +346,7 @@ def check_model(config: dict, source: Callable[[str], str] | str = "config") -> 
 
 def check_config(config: dict, source: Callable[[str], str] | str = "config") -> list[ConfigProblem]:
     """Every problem of a full config (merged over DEFAULTS): unknown keys, types, ranges and the
-    rules between keys (a queue holds at least one batch)."""
+    rules between keys (a queue holds at least one batch; extra performers only from the generator)."""
     where = source if callable(source) else (lambda key: source)
     problems = _check_section(config, TOP, "", where)
     for section in ("data", "train", "probe"):
@@ -366,6 +369,11 @@ def check_config(config: dict, source: Callable[[str], str] | str = "config") ->
     if data.get("source") == "nucla" and "root" not in data:
         problems.append(ConfigProblem(where("data.root"), "data.root",
                                       "the N-UCLA folder for data.source 'nucla'", has_got=False))
+    if data.get("unlabelled_subjects") and data.get("source") != "synthetic":
+        problems.append(ConfigProblem(where("data.unlabelled_subjects"), "data.unlabelled_subjects",
+                                      f"0 unless data.source is 'synthetic' (extra performers come from "
+                                      f"the generator; data.source is {data.get('source')!r})",
+                                      data["unlabelled_subjects"]))
     return problems
 
 

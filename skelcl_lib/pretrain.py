@@ -1,5 +1,6 @@
 """``skelcl pretrain --config NAME [--set a.b=value ...]``: data and method from a config, the
-loop (:func:`skelcl_lib.train.fit`), then a quick probe of the frozen features."""
+loop (:func:`skelcl_lib.train.fit`) on the pretraining set, then a quick probe of the frozen
+features on the labelled train and test splits."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import torch.distributed as dist
 from torch import nn
 
 from .config import DEFAULTS, config_diff, load_config, merge, validate
-from .data.build import build_data, data_info
+from .data.build import build_data, build_pretrain_set, data_info
 from .env import seed_everything
 from .errors import ConfigError, ConfigProblem
 from .evaluate.features import extract_features, linear_probe
@@ -96,10 +97,13 @@ def record_resume_changes(run_dir, changes: list[tuple]) -> None:
 
 
 def pretrain(config: dict, run_dir=None, resume: bool = False, allow_config_change: bool = False) -> pathlib.Path:
-    """Build data and method from ``config``, run :func:`~skelcl_lib.train.fit`, then the quick
-    probe -> run_dir.
+    """Build data and method from ``config``, run :func:`~skelcl_lib.train.fit` on the
+    pretraining set (:func:`~skelcl_lib.data.build.build_pretrain_set`: the labelled training
+    split, plus the clips of ``data.unlabelled_subjects`` extra performers of the generator; the
+    method is built for it, e.g. ``queue_size: auto``), then the quick probe -> run_dir.
 
-    The probe (linear + kNN on frozen features, see :func:`quick_probe`) is written to
+    The probe (linear + kNN on frozen features of the labelled train and test splits only, see
+    :func:`quick_probe`) is written to
     ``run_dir/probe.json`` and printed; ``probe.enabled: false`` skips it. ``probe.every: N``
     also probes after every N-th epoch, into ``log.jsonl`` (:func:`epoch_probe`). ``resume`` continues
     the run in ``run_dir`` when its config is the same (see :func:`resume_changes`).
@@ -112,14 +116,15 @@ def pretrain(config: dict, run_dir=None, resume: bool = False, allow_config_chan
     try:
         seed_everything(int(config["seed"]))
         train, test = build_data(config)
-        info = data_info(train)
+        pretrain_set = build_pretrain_set(config, train)   # train itself unless data.unlabelled_subjects
+        info = data_info(pretrain_set)
         method = build_method(config, info)
         if rank == 0:
             run_dir.mkdir(parents=True, exist_ok=True)
             if changes:
                 record_resume_changes(run_dir, changes)
             write_config(run_dir, config)
-        fit(method, train, config, run_dir, resume=resume, info=info,
+        fit(method, pretrain_set, config, run_dir, resume=resume, info=info,
             on_epoch_end=epoch_probe(method, train, test, config))
         if rank == 0 and config["probe"]["enabled"]:
             result = {"config": config.get("name"), "protocol": config["data"].get("protocol"),

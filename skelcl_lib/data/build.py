@@ -9,11 +9,12 @@ from dataclasses import replace
 
 import numpy as np
 
+from .dataset import SkeletonData
 from .formats import load_stgcn
 from .frame50 import to_frame50
 from .normalize import normalize_scale
 from .nucla import load_nucla
-from .synthetic import make_synthetic
+from .synthetic import SIZES, make_synthetic
 
 # The ``data`` fields that shape what an encoder reads (applied by ``build_data`` after loading):
 # a baseline on coordinates as recorded sets them all to None, a transfer copies them from the
@@ -75,6 +76,8 @@ def build_data(config: dict):
     performer's torso is L long (``data.normalize.normalize_scale``).
     ``max_train`` / ``max_test`` keep n samples of each part, evenly spaced over it (for quick
     runs; files sorted by class, as N-UCLA's are, still give every class).
+    ``unlabelled_subjects`` does not change these parts: it only adds clips to the set pretraining
+    reads (:func:`build_pretrain_set`).
     """
     d = config["data"]
     source = d.get("source")
@@ -99,17 +102,57 @@ def build_data(config: dict):
         train = train.subset(spread(len(train), int(d["max_train"])))
     if d.get("max_test"):
         test = test.subset(spread(len(test), int(d["max_test"])))
+    train, test = prepare(train, d), prepare(test, d)
+    return train, test
+
+
+def prepare(part, d: dict):
+    """One part of the data as the encoder reads it: ``d["preprocess"]`` (``frame50``: AimCLR's
+    ``to_frame50``), then ``d["normalize_scale"]`` (see :func:`build_data`); ``d`` is a
+    config's ``data`` section."""
     if d.get("preprocess") == "frame50":
-        train, test = (replace(p, x=to_frame50(np.asarray(p.x), p.lengths, p.layout),
-                               # every clip now has 50 valid frames (its valid frames resampled)
-                               lengths=None if p.lengths is None else np.where(p.lengths > 0, 50, 0))
-                       for p in (train, test))
+        part = replace(part, x=to_frame50(np.asarray(part.x), part.lengths, part.layout),
+                       # every clip now has 50 valid frames (its valid frames resampled)
+                       lengths=None if part.lengths is None else np.where(part.lengths > 0, 50, 0))
     elif d.get("preprocess") not in (None, "none"):
         raise ValueError(f"config field 'data.preprocess': expected null or 'frame50', got {d['preprocess']!r}")
     torso = d.get("normalize_scale")
     if torso not in (None, False):
         try:
-            train, test = (replace(p, x=normalize_scale(p.x, p.layout, torso)) for p in (train, test))
+            part = replace(part, x=normalize_scale(part.x, part.layout, torso))
         except ValueError as e:
             raise ValueError(f"config field 'data.normalize_scale': {e}") from None
-    return train, test
+    return part
+
+
+def build_pretrain_set(config: dict, train):
+    """The clips self-supervised pretraining reads: ``train`` (the labelled training split from
+    :func:`build_data`) itself when ``data.unlabelled_subjects`` is 0 (the default, as in the
+    official code); else ``train`` followed by every clip (all cameras and replications) of that
+    many further performers of the embedded generator, prepared as ``train`` is.
+
+    The generator draws each performer and each performance from its own (seed, subject) stream,
+    so the extra performers are those ``make_synthetic`` would add after the labelled ones
+    (subjects n+1 .. n+N for n labelled performers), and the labelled subjects, splits and
+    clips stay exactly the standard ones. ``max_train`` does not cut the extra clips. Their
+    names (``...P041...``) are new performers, so neither ``sample`` nor ``recording`` instance
+    ids (:func:`instance_ids`) of the result ever join an extra clip to a labelled one. Their
+    labels are kept but no method reads them; probes and evaluations use :func:`build_data`."""
+    d = config["data"]
+    extra = d.get("unlabelled_subjects") or 0
+    if isinstance(extra, bool) or not isinstance(extra, int) or extra < 0:
+        raise ValueError(f"config field 'data.unlabelled_subjects': expected an integer >= 0, got {extra!r}")
+    if extra == 0:
+        return train
+    if d.get("source") != "synthetic":
+        raise ValueError(f"config field 'data.unlabelled_subjects': expected 0 unless data.source is "
+                         f"'synthetic' (extra performers come from the generator), got {extra!r} with "
+                         f"data.source {d.get('source')!r}")
+    options = dict(d.get("synthetic") or {})
+    size = options.get("size", "full")
+    if size not in SIZES:
+        raise ValueError(f"config field 'data.synthetic.size': expected one of {sorted(SIZES)}, got {size!r}")
+    labelled = options.get("num_subjects") or SIZES[size][0]
+    data = make_synthetic(seed=d.get("seed", 0), **{**options, "num_subjects": labelled + extra})
+    unlabelled = prepare(data.subset(data.subject > labelled), d)
+    return SkeletonData.concat([train, unlabelled])

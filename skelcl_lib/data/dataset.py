@@ -154,6 +154,33 @@ class SkeletonData:
         splits = {k: m[index] for k, m in self.splits.items()}
         return replace(self, names=names, splits=splits, **kw)
 
+    @classmethod
+    def concat(cls, parts) -> "SkeletonData":
+        """One SkeletonData holding the samples of ``parts`` in order. The parts must agree in
+        layout, class names and the shape of a sample (C, T, V, M). A per-sample array (and
+        ``names``) is kept only when every part has it; a split mask only when every part has
+        that protocol. Layout, class names and dataset name are the first part's."""
+        parts = list(parts)
+        if not parts:
+            raise ValueError("SkeletonData.concat: expected at least one part, got none")
+        first = parts[0]
+        for i, p in enumerate(parts[1:], 1):
+            for what, a, b in (("layout", first.layout.name, p.layout.name),
+                               ("class_names", first.class_names, p.class_names),
+                               ("sample shape (C, T, V, M)", first.x.shape[1:], p.x.shape[1:])):
+                if a != b:
+                    raise ValueError(f"SkeletonData.concat: part {i} has {what} {b!r}, expected "
+                                     f"{a!r} as part 0")
+        kw = {}
+        for name in cls._PER_SAMPLE:
+            values = [getattr(p, name) for p in parts]
+            kw[name] = None if any(v is None for v in values) else np.concatenate(values)
+        names = ([n for p in parts for n in p.names]
+                 if all(p.names or not len(p) for p in parts) else [])
+        splits = {k: np.concatenate([p.splits[k] for p in parts])
+                  for k in first.splits if all(k in p.splits for p in parts)}
+        return replace(first, names=names, splits=splits, **kw)
+
     def split(self, protocol: str) -> tuple["SkeletonData", "SkeletonData"]:
         """(train, test) for a protocol such as ``"xsub"`` or ``"xview"``."""
         if protocol not in self.splits:
