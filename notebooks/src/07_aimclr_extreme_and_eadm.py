@@ -218,15 +218,7 @@ display(HTML(viz.animation_html(viz.animate_side_by_side(views[:1] + views[2:3],
 
 # %%
 from skelcl_lib.checkpoints import load_or_train
-
-
-def collapse_stats(e: torch.Tensor) -> tuple[float, float]:
-    """(mean cosine between different rows, effective rank) of L2-normalised embeddings (N, D)."""
-    sim = e @ e.t()
-    off = sim[~torch.eye(len(e), dtype=torch.bool)]
-    s2 = torch.linalg.svdvals(e - e.mean(0)) ** 2
-    p = s2 / s2.sum()
-    return float(off.mean()), float(torch.exp(-(p[p > 0] * p[p > 0].log()).sum()))
+from skelcl_lib.evaluate.geometry import feature_geometry   # mean cosine, effective rank, top share
 
 
 COLLAPSED = 0.9                                   # mean cosine between different clips above this
@@ -243,7 +235,8 @@ for label, f in encoders.items():
     with torch.no_grad():
         e_a, e_b, e_x = (F.normalize(f(v), dim=1) for v in (normal(xs, generator=g), normal(xs, generator=g),
                                                              extreme(xs, generator=g)))
-    mean_cos, rank = collapse_stats(e_a)
+    geometry = feature_geometry(e_a)
+    mean_cos, rank = geometry["mean_cosine"], geometry["effective_rank"]
     sims[label] = dict(e_a=e_a, e_b=e_b, e_x=e_x, mean_cos=mean_cos, rank=rank,
                        collapsed=mean_cos > COLLAPSED)
     print(f"{label}: mean cosine between different clips {mean_cos:.3f}, effective rank {rank:.1f} "
