@@ -2,7 +2,8 @@
 
 - :mod:`.features`: frozen features and the baselines without an encoder (raw coordinates, pose
   statistics, the scikit-learn probe);
-- :mod:`.knn`: nearest-neighbour classification; :mod:`.metrics`: top-k, confusion, ensemble;
+- :mod:`.knn`: nearest-neighbour classification; :mod:`.geometry`: the shape of a feature cloud
+  (mean cosine, effective rank); :mod:`.metrics`: top-k, confusion, ensemble;
 - :mod:`.protocols`: linear, semi-supervised, fine-tuning and from-scratch training;
 - :mod:`.report`: the result row and its table; :mod:`.suite`: several protocols in one call
   and ``skelcl evaluate``.
