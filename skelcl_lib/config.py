@@ -6,7 +6,7 @@ A config is a plain dict (YAML)::
     base: ascal_synthetic    # optional: start from another config, then override
     seed: 1
     data:  {source: synthetic | stgcn | nucla, protocol: xsub, preprocess: null | frame50,
-            normalize_scale: null | torso length in metres, instance_ids: sample | recording,
+            normalize_scale: null | torso length in metres, instance_ids: sample | recording | label,
             unlabelled_subjects: 0 | extra generator performers for pretraining only, ...}
     model: {...}             # keyword arguments of the method's builder
     train: {epochs, batch_size, optimizer, lr, lr_milestones, warmup_epochs, amp, device, ...}
@@ -234,7 +234,7 @@ DATA = {
     "root": text(),
     "train_data": text(), "train_label": text(), "test_data": text(), "test_label": text(),
     "max_train": integer(1, null=True), "max_test": integer(1, null=True),
-    "instance_ids": text("sample", "recording"),   # data.build.instance_ids
+    "instance_ids": text("sample", "recording", "label"),   # data.build.instance_ids
     "unlabelled_subjects": integer(0),             # data.build.build_pretrain_set
 }
 

@@ -64,12 +64,13 @@ def test_queue_tracks_ids_through_the_ring_and_compares_them():
         q.enqueue(torch.ones(2, 2))
 
 
-def test_instance_ids_are_sample_positions_or_recordings():
+def test_instance_ids_are_sample_positions_recordings_or_the_labels():
     class D:
         names = ["S001C001P001R001A001", "S001C002P001R001A001", "S001C001P002R001A001"]
-        y = np.zeros(3)
+        y = np.array([4, 2, 4])
     assert instance_ids(D()).tolist() == [0, 1, 2]
     assert instance_ids(D(), "recording").tolist() == [0, 0, 1]
+    assert instance_ids(D(), "label").tolist() == [4, 2, 4]        # the diagnostic reads the labels
     with pytest.raises(ValueError, match="data.instance_ids"):
         instance_ids(D(), "clip")
 

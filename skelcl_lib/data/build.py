@@ -44,13 +44,19 @@ def recording_ids(data) -> np.ndarray:
     return np.array([index[k] for k in keys], dtype=np.int64)
 
 
-INSTANCE_IDS = ("sample", "recording")
+INSTANCE_IDS = ("sample", "recording", "label")
 
 
 def instance_ids(data, kind: str = "sample") -> np.ndarray:
     """(N,) int64, the ids the training batches carry (``data.instance_ids``): ``sample``, the
     position of each clip in ``data``; ``recording``, :func:`recording_ids` (camera twins share
-    one). Methods that must recognise a clip again read them (a MoCo queue's own-id mask)."""
+    one); ``label``, the class label: a *diagnostic that reads the labels*, not self-supervision
+    (with ``model.mask_same_instance`` no queued key of the query's class is a negative: an
+    oracle for false negatives; with ``model.twin_positives`` every such key is a positive: a
+    supervised contrastive bound). Methods that must recognise a clip again read them (a MoCo
+    queue's own-id mask)."""
+    if kind == "label":
+        return np.asarray(data.y, dtype=np.int64).copy()
     if kind == "sample":
         return np.arange(len(data.y), dtype=np.int64)
     if kind == "recording":
