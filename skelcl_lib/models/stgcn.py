@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..skeleton import Layout, get_layout
+from .dropout import SameMaskDropout
 
 # --------------------------------------------------------------------------------------------
 # Graph
@@ -103,7 +104,7 @@ class GraphConv(nn.Module):
         weight = self.conv.weight.view(k, c_out, c).permute(1, 2, 0).unsqueeze(-1)   # (C', C, K, 1)
         y = F.conv2d(xa.view(n, c, t * k, w), weight, stride=(k, 1))     # (N, C', T, W)
         bias = torch.einsum("kc,kw->cw", self.conv.bias.view(k, c_out), A.sum(dim=1))
-        return y + bias[None, :, None, :]
+        return y.add_(bias[None, :, None, :])       # in place: the conv's backward needs no output
 
     def forward_reference(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
         """The official order: conv to (N, K, C_out, T, V), then the graph product."""
@@ -116,17 +117,22 @@ class GraphConv(nn.Module):
 
 @functools.lru_cache(maxsize=64)
 def _spectral_matrices(t_in: int, kernel: int, pad: int, stride: int) -> dict:
-    """Real DFT matrices (float64, CPU) for a length-``t_in`` temporal conv done as a product.
+    """The three matrices (float64, CPU) of a length-``t_in`` temporal conv done by real DFT.
 
     The conv y[t] = Σ_k W[k] x[s·t + k − p] (zero padding p) equals a circular convolution of
     length L = t_in + p: the p wrapped-around positions land in zeros. Frequencies f = 0 … L//2;
-    f = 0 (and L/2 when L is even) are real, the others complex. Keys:
+    f = 0 (and L/2 when L is even) are real, the others complex. Per real frequency the product
+    X_f·G_f is one real product; per complex one, with X = a + ib and G = g + ih, it takes three
+    (Gauss): P1 = (a + b)g, P2 = a(h − g), P3 = b(g + h), XG = (P1 − P3) + i(P1 + P2). The
+    P = n_real + 3·n_complex products are laid out as [real | P1 | P2 | P3], and the sums and
+    differences of the trick are folded into the matrices, so the conv is three products:
 
-    - ``forward`` (R, t_in): rows cos(2πft/L) of the real, then of the complex frequencies, then
-      rows −sin(2πft/L) of the complex ones, so ``forward @ x`` gives [X_real; Re X_c; Im X_c];
-    - ``kernel_re`` / ``kernel_im`` (kernel, F): G_f = Σ_k W[k] e^{−2πif(p−k)/L};
-    - ``inverse`` (t_out, R): y at t·s from [Y_real; Re Y_c; Im Y_c] (Hermitian symmetry);
-    - ``real``, ``complex``: the frequency indices of each kind.
+    - ``forward`` (P, t_in): the inputs of the products, [X_real; a + b; a; b] = forward @ x;
+    - ``kernel`` (kernel, P): the per-product weights, [g_real, g, h − g, g + h] = W @ kernel,
+      with G_f = Σ_k W[k] e^{−2πif(p−k)/L};
+    - ``inverse`` (t_out, P): y at the output times t·s from the products (Hermitian
+      symmetry; the stride only picks the rows);
+    - ``length``: L (a bias b enters as b·L on the zero frequency, product 0).
     """
     L = t_in + pad
     nf = L // 2 + 1
@@ -134,17 +140,20 @@ def _spectral_matrices(t_in: int, kernel: int, pad: int, stride: int) -> dict:
     cplx = [f for f in range(nf) if f not in real]
     f = torch.arange(nf, dtype=torch.float64)
     ang = 2 * math.pi * torch.outer(f, torch.arange(t_in, dtype=torch.float64)) / L   # (F, T)
-    forward = torch.cat([ang.cos()[real], ang.cos()[cplx], -ang.sin()[cplx]])
+    a, b = ang.cos()[cplx], -ang.sin()[cplx]                 # real and imaginary part of X_c
+    forward = torch.cat([ang.cos()[real], a + b, a, b])
     ang_k = 2 * math.pi * torch.outer(pad - torch.arange(kernel, dtype=torch.float64), f) / L
+    g, h = ang_k.cos(), -ang_k.sin()                          # (kernel, F): G_f = g + ih
+    kernel_map = torch.cat([g[:, real], g[:, cplx], h[:, cplx] - g[:, cplx],
+                            g[:, cplx] + h[:, cplx]], dim=1)
     t_out = (t_in + 2 * pad - kernel) // stride + 1
     tau = torch.arange(t_out, dtype=torch.float64) * stride
     ang_t = 2 * math.pi * torch.outer(tau, f) / L                                     # (t_out, F)
     weight = torch.full((nf,), 2.0 / L, dtype=torch.float64)
     weight[real] = 1.0 / L
-    inverse = torch.cat([(ang_t.cos() * weight)[:, real], (ang_t.cos() * weight)[:, cplx],
-                         (-ang_t.sin() * weight)[:, cplx]], dim=1)
-    return {"forward": forward, "kernel_re": ang_k.cos(), "kernel_im": -ang_k.sin(),
-            "inverse": inverse, "real": real, "complex": cplx, "length": L}
+    inv_re, inv_im = (ang_t.cos() * weight)[:, cplx], (-ang_t.sin() * weight)[:, cplx]
+    inverse = torch.cat([(ang_t.cos() * weight)[:, real], inv_re + inv_im, inv_im, -inv_re], dim=1)
+    return {"forward": forward, "kernel": kernel_map, "inverse": inverse, "length": L}
 
 
 def spectral_temporal_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
@@ -153,48 +162,34 @@ def spectral_temporal_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Te
 
     x: (N, C, T, V), weight: (C', C, k, 1) -> (N, C', T', V). The same linear map as the direct
     conv (equal to float rounding), computed in the frequency domain along time: one real DFT of
-    x (a matmul), then per frequency a product with that frequency's kernel spectrum G_f, done as
-    1×1 convs (C -> C'), then the inverse DFT at the output times only (a matmul; the stride
-    costs nothing). A complex product takes three real ones (Gauss):
-    with X = a + ib and G = g + ih, P1 = (a + b)g, P2 = a(h − g), P3 = b(g + h), and
-    XG = (P1 − P3) + i(P1 + P2). For T = 13, k = 9 that is 1 + 8·3 = 25 C×C' products per
-    position instead of the direct conv's 117. Differentiable.
+    x (a matmul), then per frequency a product with that frequency's kernel spectrum, all of them
+    in one batched matmul (C -> C' per frequency; a complex frequency takes three real products,
+    see :func:`_spectral_matrices`), then the inverse DFT at the output times only (a matmul; the
+    stride costs nothing). For T = 13, k = 9 that is 1 + 8·3 = 25 C×C' products per position
+    instead of the direct conv's 117. Differentiable.
     """
     n, c, t, v = x.shape
     c_out, _, kernel, _ = weight.shape
     pad = (kernel - 1) // 2 if padding is None else int(padding)
     mats = _spectral_matrices(t, kernel, pad, int(stride))
     dt = dict(dtype=x.dtype, device=x.device)
-    real, cplx = mats["real"], mats["complex"]
-    nr, nc = len(real), len(cplx)
-    # DFT along time: (T, N·C·V) -> (R, N, C, 1, V), one 1×1-conv input per row
-    xf = (mats["forward"].to(**dt) @ x.permute(2, 0, 1, 3).reshape(t, -1)).view(-1, n, c, 1, v)
-    x_re, x_im = xf[nr:nr + nc], xf[nr + nc:]
-    x_sum = (x_re + x_im).unbind(0)
-    xf = xf.unbind(0)
-    w = weight[..., 0]                                                      # (C', C, k)
-    g = torch.einsum("ock,kf->foc", w, mats["kernel_re"].to(**dt))[..., None, None]
-    h = torch.einsum("ock,kf->foc", w, mats["kernel_im"].to(**dt))[..., None, None]
-    # the bias is a constant in time: it goes into the zero frequency (scaled by L)
-    b0 = None if bias is None else bias * mats["length"]
-    outs_real = [F.conv2d(xf[i], g[f], b0 if f == 0 else None) for i, f in enumerate(real)]
-    g_c, h_c = g[cplx], h[cplx]
-    g_c, h_minus_g, g_plus_h = g_c.unbind(0), (h_c - g_c).unbind(0), (g_c + h_c).unbind(0)
-    outs_re, outs_im = [], []
-    for j in range(nc):
-        p1 = F.conv2d(x_sum[j], g_c[j])
-        p2 = F.conv2d(xf[nr + j], h_minus_g[j])
-        p3 = F.conv2d(xf[nr + nc + j], g_plus_h[j])
-        outs_re.append(p1 - p3)
-        outs_im.append(p1 + p2)
-    yf = torch.stack(outs_real + outs_re + outs_im)                         # (R, N, C', 1, V)
-    y = mats["inverse"].to(**dt) @ yf.view(yf.shape[0], -1)                  # (T', N·C'·V)
-    return y.view(-1, n, c_out, v).permute(1, 2, 0, 3).contiguous()
+    forward = mats["forward"].to(**dt)
+    p = forward.shape[0]
+    # time-major copy (T, C·N·V); the DFT rows then come out as (P, C, N·V), one product input each
+    xf = (forward @ x.permute(2, 1, 0, 3).reshape(t, -1)).view(p, c, n * v)
+    g = torch.einsum("ock,kp->poc", weight[..., 0], mats["kernel"].to(**dt))           # (P, C', C)
+    yf = torch.bmm(g, xf).view(p, -1)                                                # (P, C'·N·V)
+    inverse = mats["inverse"].to(**dt)
+    if bias is None:
+        y = inverse @ yf                                                             # (T', C'·N·V)
+    else:                       # the bias, constant in time, joins the inverse DFT's product
+        y = torch.addmm(bias[:, None].expand(c_out, n * v).reshape(1, -1), inverse, yf)
+    return y.view(-1, c_out, n, v).permute(2, 1, 0, 3).contiguous()
 
 
-# Spectral temporal convs pay on the CPU once the channel product is large enough (blocks 8-10);
-# the narrow early blocks keep the direct conv (docs/results/step_benchmark.md).
-SPECTRAL_MIN_CHANNELS = 64 * 64
+# Spectral temporal convs pay on the CPU once the channel product is large enough (block 10 of
+# the ¼-width network); the narrower blocks keep the direct conv (docs/results/step_benchmark.md).
+SPECTRAL_MIN_CHANNELS = 128 * 128
 TEMPORAL_CONVS = ("auto", "direct", "spectral")
 
 
@@ -203,7 +198,7 @@ class STGCNBlock(nn.Module):
 
     ``temporal_conv``: "direct" (``nn.Conv2d``), "spectral" (:func:`spectral_temporal_conv`, the
     same map) or "auto" (spectral on the CPU when the temporal conv's C·C' ≥
-    :data:`SPECTRAL_MIN_CHANNELS`, i.e. blocks 8–10 of the ¼-width network).
+    :data:`SPECTRAL_MIN_CHANNELS`, i.e. block 10 of the ¼-width network).
     The submodules and the state dict are the official ones whatever the choice.
     """
 
@@ -221,7 +216,7 @@ class STGCNBlock(nn.Module):
             nn.ReLU(inplace=True),
             nn.Conv2d(out_channels, out_channels, (temporal_kernel, 1), (stride, 1), (pad, 0)),
             nn.BatchNorm2d(out_channels),
-            nn.Dropout(dropout, inplace=True),
+            SameMaskDropout(dropout, inplace=True),
         )
         if not residual:
             self.residual = None
@@ -250,8 +245,8 @@ class STGCNBlock(nn.Module):
         else:
             y = conv(y)
         y = drop(bn2(y))
-        if self.residual is not None:
-            y = y + self.residual(x)
+        if self.residual is not None:      # in place: no backward here needs y itself
+            y = y.add_(self.residual(x))
         return F.relu(y, inplace=True)
 
 
