@@ -155,19 +155,25 @@ def test_state_dict_is_the_official_one():
 @pytest.mark.parametrize("t, kernel, stride, bias", [(13, 9, 1, True), (50, 9, 2, True),
                                                       (25, 9, 2, False), (7, 9, 1, True),
                                                       (20, 5, 3, True), (1, 9, 1, True)])
-def test_spectral_temporal_conv_equals_conv2d(t, kernel, stride, bias):
+@pytest.mark.parametrize("chunk", [2, 8])
+def test_spectral_temporal_conv_equals_conv2d(t, kernel, stride, bias, chunk):
+    """Output and gradients (input, weight, bias) equal the direct conv's in float64, in one
+    chunk of bodies and in several with a partial last one."""
     torch.manual_seed(0)
-    x = torch.randn(2, 6, t, 5, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(5, 6, t, 5, dtype=torch.float64, requires_grad=True)
     w = torch.randn(4, 6, kernel, 1, dtype=torch.float64, requires_grad=True)
     b = torch.randn(4, dtype=torch.float64, requires_grad=True) if bias else None
     pad = (kernel - 1) // 2
     ref = torch.nn.functional.conv2d(x, w, b, (stride, 1), (pad, 0))
-    out = spectral_temporal_conv(x, w, b, stride, pad)
+    out = spectral_temporal_conv(x, w, b, stride, pad, chunk=chunk)
     torch.testing.assert_close(out, ref)
     g = torch.randn_like(ref)
     inputs = [x, w] + ([b] if bias else [])
-    for a, r in zip(torch.autograd.grad(out, inputs, g), torch.autograd.grad(ref, inputs, g)):
+    grads_ref = torch.autograd.grad(ref, inputs, g)
+    for a, r in zip(torch.autograd.grad(out, inputs, g), grads_ref):
         torch.testing.assert_close(a, r)
+    (gw,) = torch.autograd.grad(spectral_temporal_conv(x.detach(), w, b, stride, pad, chunk=chunk), w, g)
+    torch.testing.assert_close(gw, grads_ref[1])                           # weight only
 
 
 def test_temporal_conv_choice():

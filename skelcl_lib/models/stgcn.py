@@ -156,8 +156,68 @@ def _spectral_matrices(t_in: int, kernel: int, pad: int, stride: int) -> dict:
     return {"forward": forward, "kernel": kernel_map, "inverse": inverse, "length": L}
 
 
+# Bodies per chunk of the spectral conv: its frequency-domain tensors (≈ 2× the input) then stay
+# a few MiB, in the cache and out of the page-fault path of fresh large allocations.
+SPECTRAL_CHUNK = 8
+
+
+class _SpectralConv(torch.autograd.Function):
+    """y = inverse · bmm(g, forward · x) (+ bias) per chunk of bodies, and its backward.
+
+    Nothing of the frequency domain is kept for the backward: it recomputes the DFT of each
+    chunk (one small product), so memory stays that of the input and output, and every
+    intermediate is a chunk-sized tensor. x: (N, C, T, V), g: (P, C', C) -> (N, C', T', V).
+    """
+
+    @staticmethod
+    def _dft(x, forward):
+        """(n, C, T, V) -> (P, C, n·V): the product inputs of one chunk."""
+        n, c, t, v = x.shape
+        return (forward @ x.permute(2, 1, 0, 3).reshape(t, -1)).view(-1, c, n * v)
+
+    @staticmethod
+    def forward(ctx, x, g, bias, forward, inverse, chunk):
+        n, c, t, v = x.shape
+        p, c_out, _ = g.shape
+        out = x.new_empty((n, c_out, inverse.shape[0], v))
+        for s in range(0, n, chunk):
+            xs = x[s:s + chunk]
+            yf = torch.bmm(g, _SpectralConv._dft(xs, forward)).view(p, -1)     # (P, C'·n·V)
+            if bias is None:
+                y = inverse @ yf
+            else:               # the bias, constant in time, joins the inverse DFT's product
+                y = torch.addmm(bias[:, None].expand(c_out, len(xs) * v).reshape(1, -1), inverse, yf)
+            out[s:s + chunk] = y.view(-1, c_out, len(xs), v).permute(2, 1, 0, 3)
+        ctx.save_for_backward(x, g, forward, inverse)
+        ctx.chunk, ctx.has_bias = chunk, bias is not None
+        return out
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out):
+        x, g, forward, inverse = ctx.saved_tensors
+        n, c, t, v = x.shape
+        p, c_out, _ = g.shape
+        need_x, need_g, need_b = ctx.needs_input_grad[:3]
+        grad_x = x.new_empty(x.shape) if need_x else None
+        grad_g = torch.zeros_like(g) if need_g else None
+        for s in range(0, n, ctx.chunk):
+            gs = grad_out[s:s + ctx.chunk]
+            m = len(gs)
+            gy = gs.permute(2, 1, 0, 3).reshape(gs.shape[2], -1)               # (T', C'·m·V)
+            gyf = (inverse.t() @ gy).view(p, c_out, m * v)                      # (P, C', m·V)
+            if need_g:
+                grad_g.baddbmm_(gyf, _SpectralConv._dft(x[s:s + m], forward).transpose(1, 2))
+            if need_x:
+                gxf = torch.bmm(g.transpose(1, 2), gyf).view(p, -1)             # (P, C·m·V)
+                grad_x[s:s + m] = (forward.t() @ gxf).view(t, c, m, v).permute(2, 1, 0, 3)
+        grad_b = grad_out.sum(dim=(0, 2, 3)) if need_b and ctx.has_bias else None
+        return grad_x, grad_g, grad_b, None, None, None
+
+
 def spectral_temporal_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
-                           stride: int = 1, padding: int | None = None) -> torch.Tensor:
+                           stride: int = 1, padding: int | None = None,
+                           chunk: int = SPECTRAL_CHUNK) -> torch.Tensor:
     """``F.conv2d(x, weight, bias, (stride, 1), (padding, 0))`` for a (kernel, 1) weight, by DFT.
 
     x: (N, C, T, V), weight: (C', C, k, 1) -> (N, C', T', V). The same linear map as the direct
@@ -166,25 +226,17 @@ def spectral_temporal_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Te
     in one batched matmul (C -> C' per frequency; a complex frequency takes three real products,
     see :func:`_spectral_matrices`), then the inverse DFT at the output times only (a matmul; the
     stride costs nothing). For T = 13, k = 9 that is 1 + 8·3 = 25 C×C' products per position
-    instead of the direct conv's 117. Differentiable.
+    instead of the direct conv's 117. Runs ``chunk`` bodies at a time, forward and backward
+    (:class:`_SpectralConv`). Differentiable once (no double backward).
     """
     n, c, t, v = x.shape
-    c_out, _, kernel, _ = weight.shape
+    kernel = weight.shape[2]
     pad = (kernel - 1) // 2 if padding is None else int(padding)
     mats = _spectral_matrices(t, kernel, pad, int(stride))
     dt = dict(dtype=x.dtype, device=x.device)
-    forward = mats["forward"].to(**dt)
-    p = forward.shape[0]
-    # time-major copy (T, C·N·V); the DFT rows then come out as (P, C, N·V), one product input each
-    xf = (forward @ x.permute(2, 1, 0, 3).reshape(t, -1)).view(p, c, n * v)
     g = torch.einsum("ock,kp->poc", weight[..., 0], mats["kernel"].to(**dt))           # (P, C', C)
-    yf = torch.bmm(g, xf).view(p, -1)                                                # (P, C'·N·V)
-    inverse = mats["inverse"].to(**dt)
-    if bias is None:
-        y = inverse @ yf                                                             # (T', C'·N·V)
-    else:                       # the bias, constant in time, joins the inverse DFT's product
-        y = torch.addmm(bias[:, None].expand(c_out, n * v).reshape(1, -1), inverse, yf)
-    return y.view(-1, c_out, n, v).permute(2, 1, 0, 3).contiguous()
+    return _SpectralConv.apply(x, g.contiguous(), bias, mats["forward"].to(**dt),
+                               mats["inverse"].to(**dt), max(1, int(chunk)))
 
 
 # Spectral temporal convs pay on the CPU once the channel product is large enough (block 10 of
