@@ -184,12 +184,14 @@ class Transform:
             applied = torch.rand(n, generator=generator, device=x.device) < self.p
         return {"applied": applied, **self._sample(x, generator, applied)}
 
-    def apply(self, x: torch.Tensor, params: dict) -> torch.Tensor:
-        """Apply the drawn parameters; deterministic."""
+    def apply(self, x: torch.Tensor, params: dict, inplace: bool = False) -> torch.Tensor:
+        """Apply the drawn parameters; deterministic. ``inplace=True`` allows the transform to
+        write its result into x (Compose does so for the intermediates it made itself): fewer
+        fresh batch-sized tensors, which on the CPU cost page faults as well as memory passes."""
         _check_batch(x, type(self).__name__)
         applied = params["applied"]
         if self._gates_itself:
-            return self._apply(x, params)
+            return self._apply_(x, params) if inplace else self._apply(x, params)
         if x.device.type != "cpu" or not SUBSET_ON_CPU:
             # on an accelerator: no host sync (no bool() of a device tensor); transform every
             # sample and keep the originals where the coin said no
@@ -204,7 +206,8 @@ class Transform:
         n = x.shape[0]
         sub = {k: v.index_select(0, idx) if isinstance(v, torch.Tensor) and v.ndim and v.shape[0] == n
                else v for k, v in params.items()}
-        return x.index_copy(0, idx, self._apply(x.index_select(0, idx), sub))
+        changed = self._apply(x.index_select(0, idx), sub)
+        return x.index_copy_(0, idx, changed) if inplace else x.index_copy(0, idx, changed)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None,
                  return_params: bool = False):
@@ -215,6 +218,10 @@ class Transform:
 
     def _apply(self, x, params) -> torch.Tensor:
         raise NotImplementedError
+
+    def _apply_(self, x, params) -> torch.Tensor:
+        """``_apply`` allowed to overwrite x; transforms with an in-place form override it."""
+        return self._apply(x, params)
 
     def _args(self) -> dict:
         return {}
@@ -242,14 +249,16 @@ class Compose:
         axis mask). The same map as applying them one by one, to float rounding."""
         _check_batch(x, "Compose")
         pending = None                       # product of the channel maps not applied yet
+        owned = False                        # x is an intermediate made here: transforms may overwrite it
         for t, p in zip(self.transforms, params):
             if t._channel_map:
                 m = t.channel_matrix(p)
                 pending = m if pending is None else m @ pending
                 continue
             if pending is not None and not t._commutes_with_channel_maps:
-                x, pending = _channel_product(x, pending), None
-            x = t.apply(x, p)
+                x, pending, owned = _channel_product(x, pending), None, True
+            y = t.apply(x, p, inplace=owned)
+            owned, x = owned or y is not x, y
         return x if pending is None else _channel_product(x, pending)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None,
@@ -443,9 +452,15 @@ class AxisMask(Transform):
 
     _gates_itself = True
 
-    def _apply(self, x, params):
+    def _keep(self, x, params):
         hit = F.one_hot(params["axis"], x.shape[1]).to(x.dtype) * params["applied"][:, None]
-        return x * (1 - hit)[:, :, None, None, None]                      # (N, C) keep mask
+        return (1 - hit)[:, :, None, None, None]                         # (N, C) keep mask
+
+    def _apply(self, x, params):
+        return x * self._keep(x, params)
+
+    def _apply_(self, x, params):
+        return x.mul_(self._keep(x, params))
 
     def _args(self):
         return {"p": self.p}
@@ -627,9 +642,10 @@ class GaussianNoise(Transform):
                            dtype=x.dtype)
         return {"noise": noise.index_copy_(0, idx, draw.mul_(self.sigma))}
 
-    def apply(self, x, params):
+    def apply(self, x, params, inplace: bool = False):
         _check_batch(x, type(self).__name__)
-        return x + params["noise"]        # rows of samples that do not fire are 0
+        # rows of samples that do not fire are 0
+        return x.add_(params["noise"]) if inplace else x + params["noise"]
 
     def _apply(self, x, params):
         return x + params["noise"]
