@@ -77,6 +77,60 @@ def spatial_partitions(layout: Layout | str = "ntu25", max_hop: int = 1,
 # Blocks
 # --------------------------------------------------------------------------------------------
 
+# Bodies per chunk of the graph convolution on the CPU: its (N, C, T, K·W) intermediate then stays
+# in the cache and out of the page-fault path of fresh large allocations.
+GRAPH_CHUNK = 8
+
+
+class _ChunkedGraphConv(torch.autograd.Function):
+    """GraphConv's computation, ``x @ [A_1 … A_K]`` then the (K, 1)-strided conv plus the bias,
+    a chunk of bodies at a time. The graph product of a chunk is not kept for the backward: it
+    is recomputed there (one small matmul). x: (N, C, T, V), a_cat: (V, K·W), weight
+    (C', C, K, 1), bias (C', W) -> (N, C', T, W)."""
+
+    @staticmethod
+    def forward(ctx, x, a_cat, weight, bias, k, chunk):
+        n, c, t, v = x.shape
+        w = a_cat.shape[1] // k
+        out = x.new_empty((n, weight.shape[0], t, w))
+        for s in range(0, n, chunk):
+            xa = torch.matmul(x[s:s + chunk], a_cat)                      # (m, C, T, K·W)
+            y = F.conv2d(xa.view(len(xa), c, t * k, w), weight, stride=(k, 1))
+            torch.add(y, bias[None, :, None, :], out=out[s:s + chunk])
+        ctx.save_for_backward(x, a_cat, weight)
+        ctx.k, ctx.chunk = k, chunk
+        return out
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out):
+        x, a_cat, weight = ctx.saved_tensors
+        n, c, t, v = x.shape
+        k, kw = ctx.k, a_cat.shape[1]
+        need_x, need_a, need_w, need_b = ctx.needs_input_grad[:4]
+        grad_out = grad_out.contiguous()
+        grad_x = x.new_empty(x.shape) if need_x else None
+        grad_a = torch.zeros_like(a_cat) if need_a else None
+        grad_w = torch.zeros_like(weight) if need_w else None
+        for s in range(0, n, ctx.chunk):
+            xs = x[s:s + ctx.chunk]
+            m = len(xs)
+            xa = torch.matmul(xs, a_cat).view(m, c, t * k, kw // k)
+            g_xa, g_w, _ = torch.ops.aten.convolution_backward(
+                grad_out[s:s + m], xa, weight, None, [k, 1], [0, 0], [1, 1], False, [0, 0], 1,
+                [need_x or need_a, need_w, False])
+            if need_w:
+                grad_w += g_w
+            if need_x or need_a:
+                g_xa = g_xa.view(m * c * t, kw)
+                if need_a:
+                    grad_a.addmm_(xs.reshape(-1, v).t(), g_xa)
+                if need_x:
+                    torch.mm(g_xa, a_cat.t(), out=grad_x[s:s + m].view(-1, v))
+        grad_b = grad_out.sum(dim=(0, 2)) if need_b else None
+        return grad_x, grad_a, grad_w, grad_b, None, None
+
+
 class GraphConv(nn.Module):
     """Spatial graph convolution: 1×1 conv to K·C_out channels, then Σ_k x_k · (A_k ⊙ E_k).
 
@@ -100,10 +154,13 @@ class GraphConv(nn.Module):
         n, c, t, v = x.shape
         k, w = self.K, A.shape[-1]
         c_out = self.conv.out_channels // k
-        xa = torch.matmul(x, A.permute(1, 0, 2).reshape(v, k * w))         # (N, C, T, K·W)
+        a_cat = A.permute(1, 0, 2).reshape(v, k * w)                       # [A_1 … A_K]
         weight = self.conv.weight.view(k, c_out, c).permute(1, 2, 0).unsqueeze(-1)   # (C', C, K, 1)
-        y = F.conv2d(xa.view(n, c, t * k, w), weight, stride=(k, 1))     # (N, C', T, W)
         bias = torch.einsum("kc,kw->cw", self.conv.bias.view(k, c_out), A.sum(dim=1))
+        if x.device.type == "cpu":
+            return _ChunkedGraphConv.apply(x, a_cat, weight.contiguous(), bias, k, GRAPH_CHUNK)
+        xa = torch.matmul(x, a_cat)                                         # (N, C, T, K·W)
+        y = F.conv2d(xa.view(n, c, t * k, w), weight, stride=(k, 1))     # (N, C', T, W)
         return y.add_(bias[None, :, None, :])       # in place: the conv's backward needs no output
 
     def forward_reference(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
