@@ -252,7 +252,7 @@ class Compose:
         owned = False                        # x is an intermediate made here: transforms may overwrite it
         for t, p in zip(self.transforms, params):
             if t._channel_map:
-                m = t.channel_matrix(p)
+                m = t.channel_matrix(p).to(x.dtype)      # multiplied in the batch's precision
                 pending = m if pending is None else m @ pending
                 continue
             if pending is not None and not t._commutes_with_channel_maps:
