@@ -296,9 +296,9 @@ def spectral_temporal_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Te
                                mats["inverse"].to(**dt), max(1, int(chunk)))
 
 
-# Spectral temporal convs pay on the CPU once the channel product is large enough (block 10 of
+# Spectral temporal convs pay on the CPU once the channel product is large enough (blocks 8–10 of
 # the ¼-width network); the narrower blocks keep the direct conv (docs/results/step_benchmark.md).
-SPECTRAL_MIN_CHANNELS = 128 * 128
+SPECTRAL_MIN_CHANNELS = 64 * 64
 TEMPORAL_CONVS = ("auto", "direct", "spectral")
 
 
@@ -307,7 +307,7 @@ class STGCNBlock(nn.Module):
 
     ``temporal_conv``: "direct" (``nn.Conv2d``), "spectral" (:func:`spectral_temporal_conv`, the
     same map) or "auto" (spectral on the CPU when the temporal conv's C·C' ≥
-    :data:`SPECTRAL_MIN_CHANNELS`, i.e. block 10 of the ¼-width network).
+    :data:`SPECTRAL_MIN_CHANNELS`, i.e. blocks 8–10 of the ¼-width network).
     The submodules and the state dict are the official ones whatever the choice.
     """
 
