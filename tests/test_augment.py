@@ -173,23 +173,14 @@ def test_spatial_flip_twice_is_identity_and_permutes_labels_only():
 
 
 @pytest.mark.parametrize("dtype, m", [(torch.float32, 2), (torch.float32, 1), (torch.float64, 2)])
-def test_spatial_flip_by_runs_equals_the_permutation(dtype, m):
-    """The flip copies runs of consecutive joints (two float32 bodies as one 8-byte word): the
-    same as indexing with the permutation, for every dtype and body count; p 0.5 keeps the rest."""
+def test_spatial_flip_equals_the_permutation(dtype, m):
+    """The flip gathers joints (two float32 bodies as one 8-byte word): the same as indexing with
+    the permutation, for every dtype and body count; p 0.5 keeps the rest."""
     x = batch(7, n=9, m=m).to(dtype)
     out, params = A.SpatialFlip(p=0.5)(x, generator=gen(3), return_params=True)
     flipped = x[:, :, :, list(NTU25.flip_permutation)]
     assert torch.equal(out, torch.where(params["applied"][:, None, None, None, None], flipped, x))
     assert params["applied"].any() and not params["applied"].all()
-    perm = torch.randperm(25, generator=gen(1)).tolist()
-    assert [i for s, n in A._index_runs(perm) for i in range(s, s + n)] == perm
-
-
-def test_channel_product_equals_a_batched_matmul():
-    x = batch(8, n=5).double()
-    M = torch.randn(5, 3, 3, dtype=torch.float64, generator=gen(2))
-    ref = torch.bmm(M, x.reshape(5, 3, -1)).reshape(x.shape)
-    torch.testing.assert_close(A._channel_product(x, M), ref, rtol=1e-13, atol=1e-13)
 
 
 @pytest.mark.parametrize("t", [A.aimclr_extreme(), A.aimclr_extreme(aug_method="123456"), A.aimclr_normal(),
