@@ -104,7 +104,8 @@ def _linear_map(x: torch.Tensor, A: torch.Tensor, applied: torch.Tensor) -> torc
 def _as_body_pairs(x: torch.Tensor) -> torch.Tensor:
     """x (N, C, T, V, M), viewed with the last axis packed into 8-byte words where that is a pure
     reinterpretation (contiguous float32, M even): fewer, larger elements for index copies."""
-    if x.dtype == torch.float32 and x.shape[-1] % 2 == 0 and x.is_contiguous():
+    if (x.dtype == torch.float32 and x.shape[-1] % 2 == 0 and x.is_contiguous()
+            and x.storage_offset() % 2 == 0):
         return x.view(torch.float64)
     return x
 
@@ -230,13 +231,13 @@ class Compose:
         pending = None                       # product of the channel maps not applied yet
         owned = False                        # x is an intermediate made here: transforms may overwrite it
         for t, p in zip(self.transforms, params):
-            if t._channel_map:
+            if getattr(t, "_channel_map", False):
                 m = t.channel_matrix(p).to(x.dtype)      # multiplied in the batch's precision
                 pending = m if pending is None else m @ pending
                 continue
-            if pending is not None and not t._commutes_with_channel_maps:
+            if pending is not None and not getattr(t, "_commutes_with_channel_maps", False):
                 x, pending, owned = _channel_product(x, pending), None, True
-            y = t.apply(x, p, inplace=owned)
+            y = t.apply(x, p, inplace=owned) if isinstance(t, Transform) else t.apply(x, p)
             owned, x = owned or y is not x, y
         return x if pending is None else _channel_product(x, pending)
 

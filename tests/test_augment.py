@@ -180,6 +180,8 @@ def test_spatial_flip_equals_the_permutation(dtype, m):
     out, params = A.SpatialFlip(p=0.5)(x, generator=gen(3), return_params=True)
     flipped = x[:, :, :, list(NTU25.flip_permutation)]
     assert torch.equal(out, torch.where(params["applied"][:, None, None, None, None], flipped, x))
+    odd = torch.empty(x.numel() + 1, dtype=dtype)[1:].view(x.shape).copy_(x)   # odd storage offset
+    assert torch.equal(A.SpatialFlip(p=0.5).apply(odd, params), out)
     assert params["applied"].any() and not params["applied"].all()
 
 
@@ -199,6 +201,9 @@ def test_compose_fusion_equals_the_transforms_one_by_one(t):
         ref = tr.apply(ref, p)
     torch.testing.assert_close(fused, ref, rtol=1e-12, atol=1e-12)
     assert torch.equal(x, x0)
+    nested = A.Compose([A.Compose(t.transforms[:2]), *t.transforms[2:]])       # a Compose inside
+    params = nested.sample_params(x, gen(11))
+    torch.testing.assert_close(nested.apply(x, params), fused, rtol=1e-12, atol=1e-12)
 
 
 def test_time_reverse_twice_is_identity_and_moves_padding():
