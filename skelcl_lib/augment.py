@@ -406,7 +406,7 @@ class SpatialFlip(Transform):
     _commutes_with_channel_maps = True
 
     def _apply(self, x, params):
-        n, c, t, v, m = x.shape
+        n, c, t, v, _ = x.shape
         if v != self.layout.num_joints:
             raise ValueError(f"SpatialFlip: layout {self.layout.name} has "
                              f"{self.layout.num_joints} joints, x has V={v}")

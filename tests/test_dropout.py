@@ -5,7 +5,12 @@ import pytest
 import torch
 from torch import nn
 
-from skelcl_lib.models.dropout import CHUNK, SameMaskDropout, bernoulli_noise, same_stream_as_bernoulli
+from skelcl_lib.models.dropout import (
+    CHUNK,
+    SameMaskDropout,
+    bernoulli_noise,
+    same_stream_as_bernoulli,
+)
 
 
 def test_the_stream_check_passes_on_this_build():

@@ -42,7 +42,7 @@ def bernoulli_noise(like: torch.Tensor, keep_prob: float,
     return noise
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def same_stream_as_bernoulli() -> bool:
     """Whether :func:`bernoulli_noise` reproduces ``bernoulli_`` on this build (checked once, on
     private generators, for two probabilities and a size that spans several chunks)."""

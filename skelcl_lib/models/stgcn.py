@@ -90,7 +90,7 @@ class _ChunkedGraphConv(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, a_cat, weight, bias, k, chunk):
-        n, c, t, v = x.shape
+        n, c, t, _ = x.shape
         w = a_cat.shape[1] // k
         out = x.new_empty((n, weight.shape[0], t, w))
         for s in range(0, n, chunk):
@@ -142,7 +142,8 @@ class GraphConv(nn.Module):
 
     Without copies: one matmul with the partitions side by side, ``x @ [A_1 … A_K]``, gives
     (N, C_in, T, K, W) in memory, i.e. (N, C_in, T·K, W); the 1×1 conv over the K·C_in channels
-    is then a (K, 1) conv with stride (K, 1) on that view.
+    is then a (K, 1) conv with stride (K, 1) on that view. On the CPU this runs
+    :data:`GRAPH_CHUNK` bodies at a time (:class:`_ChunkedGraphConv`), differentiable once.
     """
 
     def __init__(self, in_channels: int, out_channels: int, num_partitions: int = 3):
@@ -188,8 +189,7 @@ def _spectral_matrices(t_in: int, kernel: int, pad: int, stride: int) -> dict:
     - ``kernel`` (kernel, P): the per-product weights, [g_real, g, h − g, g + h] = W @ kernel,
       with G_f = Σ_k W[k] e^{−2πif(p−k)/L};
     - ``inverse`` (t_out, P): y at the output times t·s from the products (Hermitian
-      symmetry; the stride only picks the rows);
-    - ``length``: L (a bias b enters as b·L on the zero frequency, product 0).
+      symmetry; the stride only picks the rows).
     """
     L = t_in + pad
     nf = L // 2 + 1
@@ -210,7 +210,7 @@ def _spectral_matrices(t_in: int, kernel: int, pad: int, stride: int) -> dict:
     weight[real] = 1.0 / L
     inv_re, inv_im = (ang_t.cos() * weight)[:, cplx], (-ang_t.sin() * weight)[:, cplx]
     inverse = torch.cat([(ang_t.cos() * weight)[:, real], inv_re + inv_im, inv_im, -inv_re], dim=1)
-    return {"forward": forward, "kernel": kernel_map, "inverse": inverse, "length": L}
+    return {"forward": forward, "kernel": kernel_map, "inverse": inverse}
 
 
 # Bodies per chunk of the spectral conv: its frequency-domain tensors (≈ 2× the input) then stay
@@ -234,7 +234,7 @@ class _SpectralConv(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, g, bias, forward, inverse, chunk):
-        n, c, t, v = x.shape
+        n, v = x.shape[0], x.shape[3]
         p, c_out, _ = g.shape
         out = x.new_empty((n, c_out, inverse.shape[0], v))
         for s in range(0, n, chunk):
@@ -286,8 +286,7 @@ def spectral_temporal_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Te
     instead of the direct conv's 117. Runs ``chunk`` bodies at a time, forward and backward
     (:class:`_SpectralConv`). Differentiable once (no double backward).
     """
-    n, c, t, v = x.shape
-    kernel = weight.shape[2]
+    t, kernel = x.shape[2], weight.shape[2]
     pad = (kernel - 1) // 2 if padding is None else int(padding)
     mats = _spectral_matrices(t, kernel, pad, int(stride))
     dt = dict(dtype=x.dtype, device=x.device)
