@@ -15,7 +15,8 @@ augments in its DataLoader workers), while this repository's step augments insid
 variants run alternately in one process with the same threads, so on a shared machine they see
 the same load; the ratio is the median of the per-round ratios. Besides wall-clock time the
 table gives the CPU time of the process per step, which a shared machine disturbs far less (with
-one thread it is the work done; with more it adds up all threads)::
+one thread it is the work done; with more it adds up all threads), and its user-mode part (the
+CPU time without the kernel's page faults on freshly allocated tensors)::
 
     python benchmarks/bench_step.py --official --methods aimclr --batch 64 --steps 7 --threads 2
     python benchmarks/bench_step.py --official --variants direct --profile   # + a profile
