@@ -84,13 +84,30 @@ def _random_subset(n: int, size: int, k: torch.Tensor, x, generator) -> torch.Te
     return ranks < k[:, None]
 
 
+def _gated_matrix(A: torch.Tensor, applied: torch.Tensor) -> torch.Tensor:
+    """A (N, C, C) where the sample fires, the identity where it does not."""
+    eye = torch.eye(A.shape[-1], device=A.device, dtype=A.dtype)
+    return torch.where(applied[:, None, None], A, eye)
+
+
+def _channel_product(x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
+    """p' = A p for every joint: x: (N, C, T, V, M), A: (N, C, C) -> same shape as x."""
+    n, c = x.shape[:2]
+    return torch.bmm(A.to(x.dtype), x.reshape(n, c, -1)).reshape(x.shape)
+
+
 def _linear_map(x: torch.Tensor, A: torch.Tensor, applied: torch.Tensor) -> torch.Tensor:
     """p' = A p for every joint of the samples that fire: x: (N, 3, T, V, M), A: (N, 3, 3)."""
-    n, c = x.shape[:2]
-    eye = torch.eye(c, device=x.device, dtype=A.dtype)
-    A = torch.where(applied[:, None, None], A, eye)
-    out = torch.bmm(A.to(x.dtype), x.reshape(n, c, -1))
-    return out.reshape(x.shape)
+    return _channel_product(x, _gated_matrix(A, applied))
+
+
+def _as_body_pairs(x: torch.Tensor) -> torch.Tensor:
+    """x (N, C, T, V, M), viewed with the last axis packed into 8-byte words where that is a pure
+    reinterpretation (contiguous float32, M even): fewer, larger elements for index copies."""
+    if (x.dtype == torch.float32 and x.shape[-1] % 2 == 0 and x.is_contiguous()
+            and x.storage_offset() % 2 == 0):
+        return x.view(torch.float64)
+    return x
 
 
 def _take_frames(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
@@ -127,6 +144,12 @@ class Transform:
 
     p: float = 1.0
     _gates_itself = False   # True: _apply takes the whole batch and honours params["applied"]
+    # A linear map of the coordinates, the same for every joint and frame (p' = A p), given by
+    # ``channel_matrix``; Compose multiplies runs of them into one product.
+    _channel_map = False
+    # Acts on frames, joints or bodies the same way for every coordinate, so it commutes with
+    # any channel map: Compose may move a pending channel product past it.
+    _commutes_with_channel_maps = False
 
     def sample_params(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict:
         """Draw every random number this transform needs for the batch x (only its shape is used)."""
@@ -141,12 +164,14 @@ class Transform:
             applied = torch.rand(n, generator=generator, device=x.device) < self.p
         return {"applied": applied, **self._sample(x, generator, applied)}
 
-    def apply(self, x: torch.Tensor, params: dict) -> torch.Tensor:
-        """Apply the drawn parameters; deterministic."""
+    def apply(self, x: torch.Tensor, params: dict, inplace: bool = False) -> torch.Tensor:
+        """Apply the drawn parameters; deterministic. ``inplace=True`` allows the transform to
+        write its result into x (Compose does so for the intermediates it made itself): fewer
+        fresh batch-sized tensors, which on the CPU cost page faults as well as memory passes."""
         _check_batch(x, type(self).__name__)
         applied = params["applied"]
         if self._gates_itself:
-            return self._apply(x, params)
+            return self._apply_(x, params) if inplace else self._apply(x, params)
         if x.device.type != "cpu" or not SUBSET_ON_CPU:
             # on an accelerator: no host sync (no bool() of a device tensor); transform every
             # sample and keep the originals where the coin said no
@@ -161,7 +186,8 @@ class Transform:
         n = x.shape[0]
         sub = {k: v.index_select(0, idx) if isinstance(v, torch.Tensor) and v.ndim and v.shape[0] == n
                else v for k, v in params.items()}
-        return x.index_copy(0, idx, self._apply(x.index_select(0, idx), sub))
+        changed = self._apply(x.index_select(0, idx), sub)
+        return x.index_copy_(0, idx, changed) if inplace else x.index_copy(0, idx, changed)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None,
                  return_params: bool = False):
@@ -172,6 +198,10 @@ class Transform:
 
     def _apply(self, x, params) -> torch.Tensor:
         raise NotImplementedError
+
+    def _apply_(self, x, params) -> torch.Tensor:
+        """``_apply`` allowed to overwrite x; transforms with an in-place form override it."""
+        return self._apply(x, params)
 
     def _args(self) -> dict:
         return {}
@@ -193,9 +223,23 @@ class Compose:
         return [t.sample_params(x, generator) for t in self.transforms]
 
     def apply(self, x: torch.Tensor, params: list) -> torch.Tensor:
+        """Apply the transforms in turn, except that the coordinate maps (rotation, shear) are
+        multiplied into one 3×3 matrix per sample and applied in one pass: across transforms
+        that commute with them (crop, flip, blur, ...), up to the next one that does not (noise,
+        axis mask). The same map as applying them one by one, to float rounding."""
+        _check_batch(x, "Compose")
+        pending = None                       # product of the channel maps not applied yet
+        owned = False                        # x is an intermediate made here: transforms may overwrite it
         for t, p in zip(self.transforms, params):
-            x = t.apply(x, p)
-        return x
+            if getattr(t, "_channel_map", False):
+                m = t.channel_matrix(p).to(x.dtype)      # multiplied in the batch's precision
+                pending = m if pending is None else m @ pending
+                continue
+            if pending is not None and not getattr(t, "_commutes_with_channel_maps", False):
+                x, pending, owned = _channel_product(x, pending), None, True
+            y = t.apply(x, p, inplace=owned) if isinstance(t, Transform) else t.apply(x, p)
+            owned, x = owned or y is not x, y
+        return x if pending is None else _channel_product(x, pending)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None,
                  return_params: bool = False):
@@ -219,6 +263,8 @@ class Compose:
 
 class Center(Transform):
     """AS-CAL ``subtract``: p'[t, v, m] = p[t, v, m] - p[t, joint, m] (joint 1 = middle of spine)."""
+
+    _commutes_with_channel_maps = True
 
     def __init__(self, joint: int = 1):
         self.joint = int(joint)
@@ -280,6 +326,11 @@ class Rotate(Transform):
         return {"axis": axis, "angles": angles, "matrix": rotation_matrices(angles)}
 
     _gates_itself = True
+    _channel_map = True
+
+    def channel_matrix(self, params):
+        """(N, 3, 3): the matrix of the samples that fire, the identity for the others."""
+        return _gated_matrix(params["matrix"], params["applied"])
 
     def _apply(self, x, params):
         return _linear_map(x, params["matrix"], params["applied"])
@@ -303,6 +354,11 @@ class Shear(Transform):
         return {"matrix": off * (1 - eye) + eye}
 
     _gates_itself = True
+    _channel_map = True
+
+    def channel_matrix(self, params):
+        """(N, 3, 3): the matrix of the samples that fire, the identity for the others."""
+        return _gated_matrix(params["matrix"], params["applied"])
 
     def _apply(self, x, params):
         return _linear_map(x, params["matrix"], params["applied"])
@@ -347,19 +403,24 @@ class SpatialFlip(Transform):
         self._perm = torch.tensor(self.layout.flip_permutation, dtype=torch.long)
 
     _gates_itself = True
+    _commutes_with_channel_maps = True
 
     def _apply(self, x, params):
-        n, c, t, v, m = x.shape
+        n, c, t, v, _ = x.shape
         if v != self.layout.num_joints:
             raise ValueError(f"SpatialFlip: layout {self.layout.name} has "
                              f"{self.layout.num_joints} joints, x has V={v}")
-        # One gather on the flattened (V*M) axis, the identity for samples that do not fire.
-        ar = torch.arange(m, device=x.device)
-        flip = (self._perm.to(x.device)[:, None] * m + ar).reshape(-1)
-        same = torch.arange(v * m, device=x.device)
-        idx = torch.where(params["applied"][:, None], flip, same)             # (N, V*M)
-        xf = x.reshape(n, c * t, v * m)
-        return xf.gather(2, idx[:, None, :].expand(n, c * t, v * m)).reshape(x.shape)
+        # One gather along the joints, the identity for samples that do not fire; the bodies of
+        # a float32 joint move as one 8-byte word where that is a pure reinterpretation.
+        w = _as_body_pairs(x)
+        wm = w.shape[-1]
+        ar = torch.arange(wm, device=x.device)
+        flip = (self._perm.to(x.device)[:, None] * wm + ar).reshape(-1)
+        same = torch.arange(v * wm, device=x.device)
+        idx = torch.where(params["applied"][:, None], flip, same)             # (N, V·M')
+        wf = w.reshape(n, c * t, v * wm)
+        out = wf.gather(2, idx[:, None, :].expand(n, c * t, v * wm))
+        return out.view(x.dtype).view(x.shape)
 
     def _args(self):
         return {"p": self.p, "layout": self.layout.name}
@@ -377,9 +438,15 @@ class AxisMask(Transform):
 
     _gates_itself = True
 
-    def _apply(self, x, params):
+    def _keep(self, x, params):
         hit = F.one_hot(params["axis"], x.shape[1]).to(x.dtype) * params["applied"][:, None]
-        return x * (1 - hit)[:, :, None, None, None]                      # (N, C) keep mask
+        return (1 - hit)[:, :, None, None, None]                         # (N, C) keep mask
+
+    def _apply(self, x, params):
+        return x * self._keep(x, params)
+
+    def _apply_(self, x, params):
+        return x.mul_(self._keep(x, params))
 
     def _args(self):
         return {"p": self.p}
@@ -392,6 +459,8 @@ class TimeReverse(Transform):
 
     Faithful: trailing zero padding becomes leading padding.
     """
+
+    _commutes_with_channel_maps = True
 
     def __init__(self, p: float = 0.5):
         self.p = float(p)
@@ -426,6 +495,8 @@ class TemporalCrop(Transform):
     end (frame50 data has none). params: ``start (N,)`` long, ``pad`` (an int, same for all).
     """
 
+    _commutes_with_channel_maps = True
+
     def __init__(self, padding_ratio: int = 6, p: float = 1.0):
         self.padding_ratio, self.p = int(padding_ratio), float(p)
 
@@ -455,6 +526,8 @@ class ResizedTemporalCrop(Transform):
     Meant for frame-normalised input (frame50: every frame valid); on zero-padded clips the
     window may include padding. params: ``ratio (N,)``, ``offset (N,)`` in [0, 1].
     """
+
+    _commutes_with_channel_maps = True
 
     def __init__(self, scale=(0.5, 1.0), p: float = 1.0):
         lo, hi = float(scale[0]), float(scale[1])
@@ -508,6 +581,8 @@ class GaussianBlur(Transform):
     params: ``sigma (N,)``, ``kernel (N, kernel_size)``.
     """
 
+    _commutes_with_channel_maps = True
+
     def __init__(self, kernel_size: int = 15, sigma_range: tuple[float, float] = (0.1, 2.0),
                  p: float = 0.5, normalize: bool = False):
         if int(kernel_size) % 2 != 1:
@@ -551,11 +626,12 @@ class GaussianNoise(Transform):
         noise = torch.zeros(x.shape, device=x.device, dtype=x.dtype)
         draw = torch.randn((len(idx), *x.shape[1:]), generator=generator, device=x.device,
                            dtype=x.dtype)
-        return {"noise": noise.index_copy_(0, idx, draw * self.sigma)}
+        return {"noise": noise.index_copy_(0, idx, draw.mul_(self.sigma))}
 
-    def apply(self, x, params):
+    def apply(self, x, params, inplace: bool = False):
         _check_batch(x, type(self).__name__)
-        return x + params["noise"]        # rows of samples that do not fire are 0
+        # rows of samples that do not fire are 0
+        return x.add_(params["noise"]) if inplace else x + params["noise"]
 
     def _apply(self, x, params):
         return x + params["noise"]
@@ -572,6 +648,8 @@ class JointMask(Transform):
     (METHODS pitfall 17). params: ``k (N,)``, ``n (N,)``, ``joints (N, V)`` bool, ``frames (N, T)``
     bool; the zeroed entries are exactly ``frames[:, t] & joints[:, v]``.
     """
+
+    _commutes_with_channel_maps = True
 
     def __init__(self, num_joints: tuple[int, int] = (5, 15),
                  num_frames: tuple[int, int] | None = None, p: float = 1.0):

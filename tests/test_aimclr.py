@@ -43,6 +43,23 @@ def test_eadm_drops_exactly_the_rule():
     torch.testing.assert_close(out, expected)
 
 
+def test_eadm_and_attention_equal_their_literal_formulas_bit_for_bit():
+    """EADM folds the joint mask's scale into the mask and works in place, and the attention is
+    computed in place without gradients: the same numbers as the literal expressions."""
+    f = torch.randn(4, 8, 5, 25, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    t, v = f.shape[-2:]
+    d = (f - f.mean(dim=(-2, -1), keepdim=True)).pow(2)
+    att = torch.sigmoid(d / (4 * (d.sum(dim=(-2, -1), keepdim=True) / (t * v - 1) + 1e-4)) + 0.5)
+    assert torch.equal(simam_attention(f.detach()), att.detach())
+    assert torch.equal(simam_attention(f), att)
+    m_s, m_t = eadm_masks(f)
+    literal = f * m_s[:, None, None, :] * (m_s.numel() / m_s.sum()) * m_t * (m_t.numel() / m_t.sum())
+    out = eadm(f)
+    assert torch.equal(out, literal)
+    g = torch.randn_like(out)
+    assert torch.equal(torch.autograd.grad(out, f, g)[0], torch.autograd.grad(literal, f, g)[0])
+
+
 def test_eadm_first_release_is_a_noop_and_gradients_flow():
     f = spiked_map().requires_grad_(True)
     torch.testing.assert_close(eadm(f, first_release_bug=True), f)

@@ -172,6 +172,40 @@ def test_spatial_flip_twice_is_identity_and_permutes_labels_only():
     assert torch.equal(once[:, :, :, rh], x[:, :, :, lh])
 
 
+@pytest.mark.parametrize("dtype, m", [(torch.float32, 2), (torch.float32, 1), (torch.float64, 2)])
+def test_spatial_flip_equals_the_permutation(dtype, m):
+    """The flip gathers joints (two float32 bodies as one 8-byte word): the same as indexing with
+    the permutation, for every dtype and body count; p 0.5 keeps the rest."""
+    x = batch(7, n=9, m=m).to(dtype)
+    out, params = A.SpatialFlip(p=0.5)(x, generator=gen(3), return_params=True)
+    flipped = x[:, :, :, list(NTU25.flip_permutation)]
+    assert torch.equal(out, torch.where(params["applied"][:, None, None, None, None], flipped, x))
+    odd = torch.empty(x.numel() + 1, dtype=dtype)[1:].view(x.shape).copy_(x)   # odd storage offset
+    assert torch.equal(A.SpatialFlip(p=0.5).apply(odd, params), out)
+    assert params["applied"].any() and not params["applied"].all()
+
+
+@pytest.mark.parametrize("t", [A.aimclr_extreme(), A.aimclr_extreme(aug_method="123456"), A.aimclr_normal(),
+                               A.ascal_view(), A.ascal_view("_".join(A.ASCAL_TRANSFORMS))],
+                         ids=["extreme", "extreme6", "normal", "ascal", "ascal_all"])
+def test_compose_fusion_equals_the_transforms_one_by_one(t):
+    """Compose multiplies the coordinate maps (shear, rotation) into one product across the
+    transforms that commute with them, and overwrites its own intermediates: in float64 the view
+    equals applying each transform in turn, and the caller's batch is left untouched."""
+    x = batch(3, n=16).double()
+    x0 = x.clone()
+    params = t.sample_params(x, gen(11))
+    fused = t.apply(x, params)
+    ref = x
+    for tr, p in zip(t, params):
+        ref = tr.apply(ref, p)
+    torch.testing.assert_close(fused, ref, rtol=1e-12, atol=1e-12)
+    assert torch.equal(x, x0)
+    nested = A.Compose([A.Compose(t.transforms[:2]), *t.transforms[2:]])       # a Compose inside
+    params = nested.sample_params(x, gen(11))
+    torch.testing.assert_close(nested.apply(x, params), fused, rtol=1e-12, atol=1e-12)
+
+
 def test_time_reverse_twice_is_identity_and_moves_padding():
     x = batch(7, n=3, t=10)
     x[:, :, 7:] = 0                                        # trailing zero padding

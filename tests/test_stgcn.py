@@ -6,7 +6,9 @@ import torch
 
 from skelcl_lib.models import STGCN
 from skelcl_lib.models.heads import projection_mlp
-from skelcl_lib.models.stgcn import official_weights_init, spatial_partitions, spectral_temporal_conv
+from skelcl_lib.models import stgcn
+from skelcl_lib.models.stgcn import (GraphConv, official_weights_init, spatial_partitions,
+                                     spectral_temporal_conv)
 from skelcl_lib.models.stgcn_official import official_from_encoder, official_state_dict
 
 
@@ -92,6 +94,27 @@ def test_graph_first_forward_equals_the_official_order():
         torch.testing.assert_close(gcn(x, A), gcn.forward_reference(x, A), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("chunk", [2, 8])
+def test_chunked_graph_conv_equals_the_official_order_with_gradients(chunk, monkeypatch):
+    """On the CPU the graph conv runs a few bodies at a time and recomputes its graph product in
+    the backward: output and gradients (input, graph, weight, bias) equal the literal official
+    order in float64, in one chunk and in several with a partial last one."""
+    monkeypatch.setattr(stgcn, "GRAPH_CHUNK", chunk)
+    torch.manual_seed(0)
+    gcn = GraphConv(5, 7).double()
+    torch.nn.init.normal_(gcn.conv.bias)
+    A = (STGCN().A * torch.rand(3, 25, 25)).double().requires_grad_()
+    x = torch.randn(5, 5, 6, 25, dtype=torch.float64, requires_grad=True)
+    out, ref = gcn(x, A), gcn.forward_reference(x, A)
+    torch.testing.assert_close(out, ref, rtol=1e-10, atol=1e-12)
+    g = torch.randn_like(ref)
+    inputs = [x, A, gcn.conv.weight, gcn.conv.bias]
+    for a, r in zip(torch.autograd.grad(out, inputs, g), torch.autograd.grad(ref, inputs, g)):
+        torch.testing.assert_close(a, r, rtol=1e-10, atol=1e-12)
+    (g_w,) = torch.autograd.grad(gcn(x.detach(), A.detach()), gcn.conv.weight, g)   # weight only
+    torch.testing.assert_close(g_w, torch.autograd.grad(gcn.forward_reference(x, A), gcn.conv.weight, g)[0])
+
+
 def _encoder_with_official_twin(temporal_conv):
     torch.manual_seed(0)
     enc = STGCN(temporal_conv=temporal_conv)
@@ -155,19 +178,25 @@ def test_state_dict_is_the_official_one():
 @pytest.mark.parametrize("t, kernel, stride, bias", [(13, 9, 1, True), (50, 9, 2, True),
                                                       (25, 9, 2, False), (7, 9, 1, True),
                                                       (20, 5, 3, True), (1, 9, 1, True)])
-def test_spectral_temporal_conv_equals_conv2d(t, kernel, stride, bias):
+@pytest.mark.parametrize("chunk", [2, 8])
+def test_spectral_temporal_conv_equals_conv2d(t, kernel, stride, bias, chunk):
+    """Output and gradients (input, weight, bias) equal the direct conv's in float64, in one
+    chunk of bodies and in several with a partial last one."""
     torch.manual_seed(0)
-    x = torch.randn(2, 6, t, 5, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(5, 6, t, 5, dtype=torch.float64, requires_grad=True)
     w = torch.randn(4, 6, kernel, 1, dtype=torch.float64, requires_grad=True)
     b = torch.randn(4, dtype=torch.float64, requires_grad=True) if bias else None
     pad = (kernel - 1) // 2
     ref = torch.nn.functional.conv2d(x, w, b, (stride, 1), (pad, 0))
-    out = spectral_temporal_conv(x, w, b, stride, pad)
+    out = spectral_temporal_conv(x, w, b, stride, pad, chunk=chunk)
     torch.testing.assert_close(out, ref)
     g = torch.randn_like(ref)
     inputs = [x, w] + ([b] if bias else [])
-    for a, r in zip(torch.autograd.grad(out, inputs, g), torch.autograd.grad(ref, inputs, g)):
+    grads_ref = torch.autograd.grad(ref, inputs, g)
+    for a, r in zip(torch.autograd.grad(out, inputs, g), grads_ref):
         torch.testing.assert_close(a, r)
+    (gw,) = torch.autograd.grad(spectral_temporal_conv(x.detach(), w, b, stride, pad, chunk=chunk), w, g)
+    torch.testing.assert_close(gw, grads_ref[1])                           # weight only
 
 
 def test_temporal_conv_choice():

@@ -27,9 +27,11 @@ def simam_attention(features: torch.Tensor, e_lambda: float = 1e-4) -> torch.Ten
     E*⁻¹ = (F − μ)² / (4(σ² + λ)) + 0.5 with μ, σ² over (T', V) and σ² = Σ(F − μ)² / (T'V − 1).
     """
     t, v = features.shape[-2:]
-    d = (features - features.mean(dim=(-2, -1), keepdim=True)).pow(2)
+    d = (features - features.mean(dim=(-2, -1), keepdim=True)).pow_(2)
     var = d.sum(dim=(-2, -1), keepdim=True) / (t * v - 1)
-    return torch.sigmoid(d / (4 * (var + e_lambda)) + 0.5)
+    if torch.is_grad_enabled() and features.requires_grad:
+        return torch.sigmoid(d / (4 * (var + e_lambda)) + 0.5)
+    return d.div_(4 * (var + e_lambda)).add_(0.5).sigmoid_()       # the same, in place
 
 
 def eadm_masks(features: torch.Tensor, keep_prob: float = 0.7, e_lambda: float = 1e-4,
@@ -64,8 +66,8 @@ def eadm(features: torch.Tensor, keep_prob: float = 0.7, e_lambda: float = 1e-4,
     m_s, m_t = eadm_masks(features, keep_prob, e_lambda, first_release_bug)
     scale_s = m_s.numel() / m_s.sum().clamp_min(1.0)
     scale_t = m_t.numel() / m_t.sum().clamp_min(1.0)
-    out = features * m_s[:, None, None, :] * scale_s
-    return out * m_t * scale_t
+    out = features * (m_s * scale_s)[:, None, None, :]     # m_s is 0/1: the same products
+    return out.mul_(m_t).mul_(scale_t)
 
 
 # --------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..skeleton import Layout, get_layout
+from .dropout import SameMaskDropout
 
 # --------------------------------------------------------------------------------------------
 # Graph
@@ -76,6 +77,60 @@ def spatial_partitions(layout: Layout | str = "ntu25", max_hop: int = 1,
 # Blocks
 # --------------------------------------------------------------------------------------------
 
+# Bodies per chunk of the graph convolution on the CPU: its (N, C, T, K·W) intermediate then stays
+# in the cache and out of the page-fault path of fresh large allocations.
+GRAPH_CHUNK = 8
+
+
+class _ChunkedGraphConv(torch.autograd.Function):
+    """GraphConv's computation, ``x @ [A_1 … A_K]`` then the (K, 1)-strided conv plus the bias,
+    a chunk of bodies at a time. The graph product of a chunk is not kept for the backward: it
+    is recomputed there (one small matmul). x: (N, C, T, V), a_cat: (V, K·W), weight
+    (C', C, K, 1), bias (C', W) -> (N, C', T, W)."""
+
+    @staticmethod
+    def forward(ctx, x, a_cat, weight, bias, k, chunk):
+        n, c, t, _ = x.shape
+        w = a_cat.shape[1] // k
+        out = x.new_empty((n, weight.shape[0], t, w))
+        for s in range(0, n, chunk):
+            xa = torch.matmul(x[s:s + chunk], a_cat)                      # (m, C, T, K·W)
+            y = F.conv2d(xa.view(len(xa), c, t * k, w), weight, stride=(k, 1))
+            torch.add(y, bias[None, :, None, :], out=out[s:s + chunk])
+        ctx.save_for_backward(x, a_cat, weight)
+        ctx.k, ctx.chunk = k, chunk
+        return out
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out):
+        x, a_cat, weight = ctx.saved_tensors
+        n, c, t, v = x.shape
+        k, kw = ctx.k, a_cat.shape[1]
+        need_x, need_a, need_w, need_b = ctx.needs_input_grad[:4]
+        grad_out = grad_out.contiguous()
+        grad_x = x.new_empty(x.shape) if need_x else None
+        grad_a = torch.zeros_like(a_cat) if need_a else None
+        grad_w = torch.zeros_like(weight) if need_w else None
+        for s in range(0, n, ctx.chunk):
+            xs = x[s:s + ctx.chunk]
+            m = len(xs)
+            xa = torch.matmul(xs, a_cat).view(m, c, t * k, kw // k)
+            g_xa, g_w, _ = torch.ops.aten.convolution_backward(
+                grad_out[s:s + m], xa, weight, None, [k, 1], [0, 0], [1, 1], False, [0, 0], 1,
+                [need_x or need_a, need_w, False])
+            if need_w:
+                grad_w += g_w
+            if need_x or need_a:
+                g_xa = g_xa.view(m * c * t, kw)
+                if need_a:
+                    grad_a.addmm_(xs.reshape(-1, v).t(), g_xa)
+                if need_x:
+                    torch.mm(g_xa, a_cat.t(), out=grad_x[s:s + m].view(-1, v))
+        grad_b = grad_out.sum(dim=(0, 2)) if need_b else None
+        return grad_x, grad_a, grad_w, grad_b, None, None
+
+
 class GraphConv(nn.Module):
     """Spatial graph convolution: 1×1 conv to K·C_out channels, then Σ_k x_k · (A_k ⊙ E_k).
 
@@ -87,7 +142,8 @@ class GraphConv(nn.Module):
 
     Without copies: one matmul with the partitions side by side, ``x @ [A_1 … A_K]``, gives
     (N, C_in, T, K, W) in memory, i.e. (N, C_in, T·K, W); the 1×1 conv over the K·C_in channels
-    is then a (K, 1) conv with stride (K, 1) on that view.
+    is then a (K, 1) conv with stride (K, 1) on that view. On the CPU this runs
+    :data:`GRAPH_CHUNK` bodies at a time (:class:`_ChunkedGraphConv`), differentiable once.
     """
 
     def __init__(self, in_channels: int, out_channels: int, num_partitions: int = 3):
@@ -99,11 +155,14 @@ class GraphConv(nn.Module):
         n, c, t, v = x.shape
         k, w = self.K, A.shape[-1]
         c_out = self.conv.out_channels // k
-        xa = torch.matmul(x, A.permute(1, 0, 2).reshape(v, k * w))         # (N, C, T, K·W)
+        a_cat = A.permute(1, 0, 2).reshape(v, k * w)                       # [A_1 … A_K]
         weight = self.conv.weight.view(k, c_out, c).permute(1, 2, 0).unsqueeze(-1)   # (C', C, K, 1)
-        y = F.conv2d(xa.view(n, c, t * k, w), weight, stride=(k, 1))     # (N, C', T, W)
         bias = torch.einsum("kc,kw->cw", self.conv.bias.view(k, c_out), A.sum(dim=1))
-        return y + bias[None, :, None, :]
+        if x.device.type == "cpu":
+            return _ChunkedGraphConv.apply(x, a_cat, weight.contiguous(), bias, k, GRAPH_CHUNK)
+        xa = torch.matmul(x, a_cat)                                         # (N, C, T, K·W)
+        y = F.conv2d(xa.view(n, c, t * k, w), weight, stride=(k, 1))     # (N, C', T, W)
+        return y.add_(bias[None, :, None, :])       # in place: the conv's backward needs no output
 
     def forward_reference(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
         """The official order: conv to (N, K, C_out, T, V), then the graph product."""
@@ -116,17 +175,21 @@ class GraphConv(nn.Module):
 
 @functools.lru_cache(maxsize=64)
 def _spectral_matrices(t_in: int, kernel: int, pad: int, stride: int) -> dict:
-    """Real DFT matrices (float64, CPU) for a length-``t_in`` temporal conv done as a product.
+    """The three matrices (float64, CPU) of a length-``t_in`` temporal conv done by real DFT.
 
     The conv y[t] = Σ_k W[k] x[s·t + k − p] (zero padding p) equals a circular convolution of
     length L = t_in + p: the p wrapped-around positions land in zeros. Frequencies f = 0 … L//2;
-    f = 0 (and L/2 when L is even) are real, the others complex. Keys:
+    f = 0 (and L/2 when L is even) are real, the others complex. Per real frequency the product
+    X_f·G_f is one real product; per complex one, with X = a + ib and G = g + ih, it takes three
+    (Gauss): P1 = (a + b)g, P2 = a(h − g), P3 = b(g + h), XG = (P1 − P3) + i(P1 + P2). The
+    P = n_real + 3·n_complex products are laid out as [real | P1 | P2 | P3], and the sums and
+    differences of the trick are folded into the matrices, so the conv is three products:
 
-    - ``forward`` (R, t_in): rows cos(2πft/L) of the real, then of the complex frequencies, then
-      rows −sin(2πft/L) of the complex ones, so ``forward @ x`` gives [X_real; Re X_c; Im X_c];
-    - ``kernel_re`` / ``kernel_im`` (kernel, F): G_f = Σ_k W[k] e^{−2πif(p−k)/L};
-    - ``inverse`` (t_out, R): y at t·s from [Y_real; Re Y_c; Im Y_c] (Hermitian symmetry);
-    - ``real``, ``complex``: the frequency indices of each kind.
+    - ``forward`` (P, t_in): the inputs of the products, [X_real; a + b; a; b] = forward @ x;
+    - ``kernel`` (kernel, P): the per-product weights, [g_real, g, h − g, g + h] = W @ kernel,
+      with G_f = Σ_k W[k] e^{−2πif(p−k)/L};
+    - ``inverse`` (t_out, P): y at the output times t·s from the products (Hermitian
+      symmetry; the stride only picks the rows).
     """
     L = t_in + pad
     nf = L // 2 + 1
@@ -134,66 +197,106 @@ def _spectral_matrices(t_in: int, kernel: int, pad: int, stride: int) -> dict:
     cplx = [f for f in range(nf) if f not in real]
     f = torch.arange(nf, dtype=torch.float64)
     ang = 2 * math.pi * torch.outer(f, torch.arange(t_in, dtype=torch.float64)) / L   # (F, T)
-    forward = torch.cat([ang.cos()[real], ang.cos()[cplx], -ang.sin()[cplx]])
+    a, b = ang.cos()[cplx], -ang.sin()[cplx]                 # real and imaginary part of X_c
+    forward = torch.cat([ang.cos()[real], a + b, a, b])
     ang_k = 2 * math.pi * torch.outer(pad - torch.arange(kernel, dtype=torch.float64), f) / L
+    g, h = ang_k.cos(), -ang_k.sin()                          # (kernel, F): G_f = g + ih
+    kernel_map = torch.cat([g[:, real], g[:, cplx], h[:, cplx] - g[:, cplx],
+                            g[:, cplx] + h[:, cplx]], dim=1)
     t_out = (t_in + 2 * pad - kernel) // stride + 1
     tau = torch.arange(t_out, dtype=torch.float64) * stride
     ang_t = 2 * math.pi * torch.outer(tau, f) / L                                     # (t_out, F)
     weight = torch.full((nf,), 2.0 / L, dtype=torch.float64)
     weight[real] = 1.0 / L
-    inverse = torch.cat([(ang_t.cos() * weight)[:, real], (ang_t.cos() * weight)[:, cplx],
-                         (-ang_t.sin() * weight)[:, cplx]], dim=1)
-    return {"forward": forward, "kernel_re": ang_k.cos(), "kernel_im": -ang_k.sin(),
-            "inverse": inverse, "real": real, "complex": cplx, "length": L}
+    inv_re, inv_im = (ang_t.cos() * weight)[:, cplx], (-ang_t.sin() * weight)[:, cplx]
+    inverse = torch.cat([(ang_t.cos() * weight)[:, real], inv_re + inv_im, inv_im, -inv_re], dim=1)
+    return {"forward": forward, "kernel": kernel_map, "inverse": inverse}
+
+
+# Bodies per chunk of the spectral conv: its frequency-domain tensors (≈ 2× the input) then stay
+# a few MiB, in the cache and out of the page-fault path of fresh large allocations.
+SPECTRAL_CHUNK = 8
+
+
+class _SpectralConv(torch.autograd.Function):
+    """y = inverse · bmm(g, forward · x) (+ bias) per chunk of bodies, and its backward.
+
+    Nothing of the frequency domain is kept for the backward: it recomputes the DFT of each
+    chunk (one small product), so memory stays that of the input and output, and every
+    intermediate is a chunk-sized tensor. x: (N, C, T, V), g: (P, C', C) -> (N, C', T', V).
+    """
+
+    @staticmethod
+    def _dft(x, forward):
+        """(n, C, T, V) -> (P, C, n·V): the product inputs of one chunk."""
+        n, c, t, v = x.shape
+        return (forward @ x.permute(2, 1, 0, 3).reshape(t, -1)).view(-1, c, n * v)
+
+    @staticmethod
+    def forward(ctx, x, g, bias, forward, inverse, chunk):
+        n, v = x.shape[0], x.shape[3]
+        p, c_out, _ = g.shape
+        out = x.new_empty((n, c_out, inverse.shape[0], v))
+        for s in range(0, n, chunk):
+            xs = x[s:s + chunk]
+            yf = torch.bmm(g, _SpectralConv._dft(xs, forward)).view(p, -1)     # (P, C'·n·V)
+            if bias is None:
+                y = inverse @ yf
+            else:               # the bias, constant in time, joins the inverse DFT's product
+                y = torch.addmm(bias[:, None].expand(c_out, len(xs) * v).reshape(1, -1), inverse, yf)
+            out[s:s + chunk] = y.view(-1, c_out, len(xs), v).permute(2, 1, 0, 3)
+        ctx.save_for_backward(x, g, forward, inverse)
+        ctx.chunk, ctx.has_bias = chunk, bias is not None
+        return out
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out):
+        x, g, forward, inverse = ctx.saved_tensors
+        n, c, t, v = x.shape
+        p, c_out, _ = g.shape
+        need_x, need_g, need_b = ctx.needs_input_grad[:3]
+        grad_x = x.new_empty(x.shape) if need_x else None
+        grad_g = torch.zeros_like(g) if need_g else None
+        for s in range(0, n, ctx.chunk):
+            gs = grad_out[s:s + ctx.chunk]
+            m = len(gs)
+            gy = gs.permute(2, 1, 0, 3).reshape(gs.shape[2], -1)               # (T', C'·m·V)
+            gyf = (inverse.t() @ gy).view(p, c_out, m * v)                      # (P, C', m·V)
+            if need_g:
+                grad_g.baddbmm_(gyf, _SpectralConv._dft(x[s:s + m], forward).transpose(1, 2))
+            if need_x:
+                gxf = torch.bmm(g.transpose(1, 2), gyf).view(p, -1)             # (P, C·m·V)
+                grad_x[s:s + m] = (forward.t() @ gxf).view(t, c, m, v).permute(2, 1, 0, 3)
+        grad_b = grad_out.sum(dim=(0, 2, 3)) if need_b and ctx.has_bias else None
+        return grad_x, grad_g, grad_b, None, None, None
 
 
 def spectral_temporal_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
-                           stride: int = 1, padding: int | None = None) -> torch.Tensor:
+                           stride: int = 1, padding: int | None = None,
+                           chunk: int = SPECTRAL_CHUNK) -> torch.Tensor:
     """``F.conv2d(x, weight, bias, (stride, 1), (padding, 0))`` for a (kernel, 1) weight, by DFT.
 
     x: (N, C, T, V), weight: (C', C, k, 1) -> (N, C', T', V). The same linear map as the direct
     conv (equal to float rounding), computed in the frequency domain along time: one real DFT of
-    x (a matmul), then per frequency a product with that frequency's kernel spectrum G_f, done as
-    1×1 convs (C -> C'), then the inverse DFT at the output times only (a matmul; the stride
-    costs nothing). A complex product takes three real ones (Gauss):
-    with X = a + ib and G = g + ih, P1 = (a + b)g, P2 = a(h − g), P3 = b(g + h), and
-    XG = (P1 − P3) + i(P1 + P2). For T = 13, k = 9 that is 1 + 8·3 = 25 C×C' products per
-    position instead of the direct conv's 117. Differentiable.
+    x (a matmul), then per frequency a product with that frequency's kernel spectrum, all of them
+    in one batched matmul (C -> C' per frequency; a complex frequency takes three real products,
+    see :func:`_spectral_matrices`), then the inverse DFT at the output times only (a matmul; the
+    stride costs nothing). For T = 13, k = 9 that is 1 + 8·3 = 25 C×C' products per position
+    instead of the direct conv's 117. Runs ``chunk`` bodies at a time, forward and backward
+    (:class:`_SpectralConv`). Differentiable once (no double backward).
     """
-    n, c, t, v = x.shape
-    c_out, _, kernel, _ = weight.shape
+    t, kernel = x.shape[2], weight.shape[2]
     pad = (kernel - 1) // 2 if padding is None else int(padding)
     mats = _spectral_matrices(t, kernel, pad, int(stride))
     dt = dict(dtype=x.dtype, device=x.device)
-    real, cplx = mats["real"], mats["complex"]
-    nr, nc = len(real), len(cplx)
-    # DFT along time: (T, N·C·V) -> (R, N, C, 1, V), one 1×1-conv input per row
-    xf = (mats["forward"].to(**dt) @ x.permute(2, 0, 1, 3).reshape(t, -1)).view(-1, n, c, 1, v)
-    x_re, x_im = xf[nr:nr + nc], xf[nr + nc:]
-    x_sum = (x_re + x_im).unbind(0)
-    xf = xf.unbind(0)
-    w = weight[..., 0]                                                      # (C', C, k)
-    g = torch.einsum("ock,kf->foc", w, mats["kernel_re"].to(**dt))[..., None, None]
-    h = torch.einsum("ock,kf->foc", w, mats["kernel_im"].to(**dt))[..., None, None]
-    # the bias is a constant in time: it goes into the zero frequency (scaled by L)
-    b0 = None if bias is None else bias * mats["length"]
-    outs_real = [F.conv2d(xf[i], g[f], b0 if f == 0 else None) for i, f in enumerate(real)]
-    g_c, h_c = g[cplx], h[cplx]
-    g_c, h_minus_g, g_plus_h = g_c.unbind(0), (h_c - g_c).unbind(0), (g_c + h_c).unbind(0)
-    outs_re, outs_im = [], []
-    for j in range(nc):
-        p1 = F.conv2d(x_sum[j], g_c[j])
-        p2 = F.conv2d(xf[nr + j], h_minus_g[j])
-        p3 = F.conv2d(xf[nr + nc + j], g_plus_h[j])
-        outs_re.append(p1 - p3)
-        outs_im.append(p1 + p2)
-    yf = torch.stack(outs_real + outs_re + outs_im)                         # (R, N, C', 1, V)
-    y = mats["inverse"].to(**dt) @ yf.view(yf.shape[0], -1)                  # (T', N·C'·V)
-    return y.view(-1, n, c_out, v).permute(1, 2, 0, 3).contiguous()
+    g = torch.einsum("ock,kp->poc", weight[..., 0], mats["kernel"].to(**dt))           # (P, C', C)
+    return _SpectralConv.apply(x, g.contiguous(), bias, mats["forward"].to(**dt),
+                               mats["inverse"].to(**dt), max(1, int(chunk)))
 
 
-# Spectral temporal convs pay on the CPU once the channel product is large enough (blocks 8-10);
-# the narrow early blocks keep the direct conv (docs/results/step_benchmark.md).
+# Spectral temporal convs pay on the CPU once the channel product is large enough (blocks 8–10 of
+# the ¼-width network); the narrower blocks keep the direct conv (docs/results/step_benchmark.md).
 SPECTRAL_MIN_CHANNELS = 64 * 64
 TEMPORAL_CONVS = ("auto", "direct", "spectral")
 
@@ -221,7 +324,7 @@ class STGCNBlock(nn.Module):
             nn.ReLU(inplace=True),
             nn.Conv2d(out_channels, out_channels, (temporal_kernel, 1), (stride, 1), (pad, 0)),
             nn.BatchNorm2d(out_channels),
-            nn.Dropout(dropout, inplace=True),
+            SameMaskDropout(dropout, inplace=True),
         )
         if not residual:
             self.residual = None
@@ -250,8 +353,8 @@ class STGCNBlock(nn.Module):
         else:
             y = conv(y)
         y = drop(bn2(y))
-        if self.residual is not None:
-            y = y + self.residual(x)
+        if self.residual is not None:      # in place: no backward here needs y itself
+            y = y.add_(self.residual(x))
         return F.relu(y, inplace=True)
 
 
