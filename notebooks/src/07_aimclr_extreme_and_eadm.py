@@ -189,8 +189,10 @@ probe_init = quick_probe(skclr_init, train, test, cfg)
 for name, pr in ((f"SkeletonCLR ({cfg['train']['epochs']} epoch(s))", probe), ("same encoder untrained", probe_init)):
     print(f"{name:28s} linear probe {pr['linear']:.3f}, kNN-1 {pr['knn']['1']:.3f}")
 gain = probe["linear"] - probe_init["linear"]
+noise = 2 * np.sqrt(0.25 / len(test))             # about two standard errors of one accuracy, at most
 print(f"Pretraining {'raised' if gain > 0 else 'did not raise'} the probe above the untrained encoder's "
-      f"({100 * gain:+.1f} points on {len(test)} test clips)"
+      f"({100 * gain:+.1f} points on {len(test)} test clips"
+      + (f", within their noise of ±{100 * noise:.0f} points)" if abs(gain) <= noise else ")")
       + ("." if gain > 0 else ": a random ST-GCN already separates these classes this well, and this "
          "toy run has not improved on it."))
 

@@ -73,8 +73,10 @@ probe_init = quick_probe(aim_init, train, test, cfg)
 for name, pr in ((f"AimCLR ({EPOCHS} epoch(s))", probe), ("same encoder untrained", probe_init)):
     print(f"{name:24s} linear probe {pr['linear']:.3f}, kNN-1 {pr['knn']['1']:.3f}")
 gain = probe["linear"] - probe_init["linear"]
+noise = 2 * np.sqrt(0.25 / len(test))             # about two standard errors of one accuracy, at most
 print(f"Pretraining {'raised' if gain > 0 else 'did not raise'} the probe above the untrained encoder's "
-      f"({100 * gain:+.1f} points on {len(test)} test clips)"
+      f"({100 * gain:+.1f} points on {len(test)} test clips"
+      + (f", within their noise of ±{100 * noise:.0f} points)" if abs(gain) <= noise else ")")
       + ("." if gain > 0 else ": this toy run has not improved on a random ST-GCN, so the sections "
          "below show the mechanics of the method, not what a trained AimCLR does."))
 
@@ -123,9 +125,9 @@ mean_cos = feature_geometry(q)["mean_cosine"]
 print(f"mean cosine between the queries of different clips: {mean_cos:.3f}; H(p_n) {h:.2f} nats against "
       f"{np.log(l_n.shape[1]):.2f} for a uniform distribution over the {l_n.shape[1]} entries")
 if mean_cos > 0.9:
-    print("  The encoder of this run is collapsed (every clip maps to nearly the same vector): p_n is close to "
-          "uniform and the students already match it, so the figure shows the shapes D3M compares, not a "
-          "teacher that ranks the queue.")
+    print("  The encoder of this run is collapsed (every clip maps to nearly the same vector): every clip gets "
+          f"the same similarity profile and the students already match the teacher (KL {kl:.4f}), so the "
+          "figure shows the shapes D3M compares, not a teacher that ranks the queue by content.")
 assert torch.isclose(ce, kl + h, rtol=1e-4, atol=1e-5)
 print(f"D3M on this batch: {d3m_loss(l_n, l_e, l_ed):.4f}")
 
