@@ -306,11 +306,14 @@ for label, r in linear.items():
 # read-out.
 
 # %%
+noise_ci = 2 * np.sqrt(0.25 / len(test))         # about two standard errors of one accuracy, at most
 for label, r in linear.items():
     lp, official = 100 * probe[label], 100 * r["val"]["top1"]
     print(f"{label}: official protocol {official:.1f}% (validation-selected) against the probe {lp:.1f}%: "
-          + (f"the protocol reads out {lp - official:.1f} points less." if official < lp else
-             f"the protocol reads out {official - lp:.1f} points more."))
+          + (f"the protocol reads out {lp - official:.1f} points less" if official < lp else
+             f"the protocol reads out {official - lp:.1f} points more")
+          + (f"; {official:.1f}% is within the noise of chance ({100 / C:.1f}%, 1 in {C}): this read-out learned "
+             "(next to) nothing from these features, whatever they hold." if official <= 100 / C + 100 * noise_ci else "."))
 
 # %% [markdown]
 #
