@@ -196,12 +196,14 @@ tsne
 # %%
 tsne.set_split("test")
 shown = tsne.indices                                   # the explorer's subsample of the test clips
-cameras = [f"camera {v}" for v in range(int(test.view.max()) + 1)]
+present = np.unique(test.view)                         # the cameras of this split, legend entries only for them
+cameras = [f"camera {v}" for v in present]
+camera_index = np.searchsorted(present, test.view)
 fig, axes = plt.subplots(2, len(feats), figsize=(3.2 * len(feats) + 2.2, 6.4))
 for j, label in enumerate(feats):
     emb = tsne.embedding(label)                        # computed once, shared with the explorer
     viz.scatter_categories(axes[0, j], emb, test.y[shown], test.class_names)
-    viz.scatter_categories(axes[1, j], emb, test.view[shown], cameras, cmap="tab10")
+    viz.scatter_categories(axes[1, j], emb, camera_index[shown], cameras, cmap="tab10")
     for i, what in enumerate(("class", "camera")):
         axes[i, j].set_xticks([]), axes[i, j].set_yticks([])
         axes[i, j].set_title(f"{label}\ncoloured by {what}", fontsize=9)
