@@ -257,7 +257,9 @@ for i, v in enumerate(acc.values()):
 plt.show()
 best = max(("joint", "motion", "bone"), key=acc.get)
 print(f"The fusion scores {100 * acc['3-stream']:.1f}% against {100 * acc[best]:.1f}% for the best single "
-      f"stream ({best}): " + ("it helps here." if acc["3-stream"] > acc[best] else
+      f"stream ({best}): " + (f"within the noise of {len(test)} test clips (±{100 * noise:.0f} points)."
+                               if abs(acc["3-stream"] - acc[best]) <= noise else
+                               "it helps here." if acc["3-stream"] > acc[best] else
                                "no gain on this toy run; fusion helps when the streams are each good and "
                                "make different mistakes."))
 
