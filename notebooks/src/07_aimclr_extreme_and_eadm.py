@@ -6,8 +6,9 @@
 # - Read the ¼-width ST-GCN encoder of AimCLR: its graph, its three partitions (and the
 #   partition quirk inherited from the original ST-GCN code), its blocks and its 821,380 parameters.
 # - Run SkeletonCLR, the MoCo-on-ST-GCN baseline that AimCLR builds on.
-# - See what AimCLR's *extreme* augmentations do to a sequence, and measure why asking a
-#   plain one-hot InfoNCE to match an extreme view with its original can hurt.
+# - See what AimCLR's *extreme* augmentations do to a sequence, and measure whether an extreme
+#   view stays closer to its original than other clips are (the reason AimCLR gives for not
+#   asking a plain one-hot InfoNCE to match them).
 # - Understand EADM (Energy-based Attention-guided Drop Module): compute SimAM attention on the
 #   last feature map, see which joints it drops, and why.
 #
@@ -15,6 +16,8 @@
 
 # %%
 # %matplotlib inline
+import copy
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -31,7 +34,7 @@ from skelcl_lib.skeleton import NTU25
 from skelcl_lib.config import load_config
 from skelcl_lib.data.build import build_data
 from skelcl_lib.methods import build_method
-from skelcl_lib.pretrain import quick_probe
+from skelcl_lib.pretrain import probe_extractor, quick_probe
 from skelcl_lib.train import fit
 
 SMOKE = smoke_mode()
@@ -62,8 +65,10 @@ print("train", tuple(x_train.shape), "test", tuple(x_test.shape), "classes:", tr
 # - A₂ ("further"): w receives from neighbours v **closer** to the centre, so information flows
 #   *outwards*.
 #
-# The names describe the target: in A₁ the target is the closer one. Each partition is
-# normalised as A·D⁻¹, so a joint averages its inputs.
+# The names describe the target: in A₁ the target is the closer one. The whole 1-hop adjacency
+# (self-loops included) is normalised as A·D⁻¹ *before* it is split, with D the column sums (the
+# number of inputs of each target): over the three partitions together a joint averages its
+# inputs, so the column sums of A₀ + A₁ + A₂ are 1 (printed below), not those of each partition.
 #
 # **The quirk.** The official code measures "distance to the centre" with a hop-distance matrix
 # computed only up to one hop. Every joint more than one hop from joint 21 is at distance ∞, and
@@ -123,7 +128,8 @@ plt.show()
 #
 # Ten ST-GCN blocks at a quarter of the original width (16 → 256 channels). Each block is a
 # graph convolution (1×1 conv to 3·C channels, then Σₖ x·(Aₖ ⊙ Eₖ) with a learnable edge
-# importance Eₖ) followed by a temporal convolution (kernel 9), with a residual. Blocks 5 and 8
+# importance Eₖ) followed by a temporal convolution (kernel 9), with a residual connection in
+# every block but the first. Blocks 5 and 8
 # halve the time axis. The two persons are folded into the batch and averaged after pooling.
 # The parameter count must match the official model exactly.
 
@@ -149,7 +155,9 @@ fig, ax = plt.subplots(figsize=(7, 2.8))
 ax.bar(range(len(rows)), [n for _, n in rows], color="tab:blue")
 ax.set_xticks(range(len(rows)), [r[0].split(":")[0] for r in rows], rotation=60, fontsize=8)
 ax.set_ylabel("parameters")
-ax.set_title("Where the parameters are: block 10 (64 → 256) dominates")
+top_name, top_n = max(rows, key=lambda r: r[1])
+ax.set_title(f"Where the parameters are: {top_name.split(',')[0]} holds "
+             f"{top_n / sum(n for _, n in rows):.0%} of them")
 plt.tight_layout()
 plt.show()
 
@@ -160,18 +168,34 @@ plt.show()
 # momentum key encoder (m = 0.999), a queue of negatives, InfoNCE with T = 0.07. We train it
 # with the library's loop (`skelcl_lib.train.fit`) using the `skeletonclr_tiny` config, made
 # a little larger outside smoke mode, then judge the frozen features with a linear probe and kNN.
-# On a CPU this is a toy run; the shipped configs (`skeletonclr_synthetic`, `_nucla`) train longer.
+# A number alone says little: we also probe the *same* encoder at its random initialisation (a
+# copy taken before training), the baseline that pretraining has to beat. On a CPU this is a toy
+# run; the shipped configs (`skeletonclr_synthetic`, `_nucla`) train longer.
 
 # %%
 seed_everything(0)
 skclr = build_method(cfg, train)                  # SkeletonCLR(queue_size=64), official init
+skclr_init = copy.deepcopy(skclr).eval()           # the same weights, never trained
+n_head = sum(p.numel() for p in skclr.encoder_q.parameters())
+print(f"query encoder with its projection head: {n_head:,d} parameters")
+assert n_head == 920_068                           # the number the summary quotes
 if SMOKE:
     train_fit = train.subset(np.arange(32))
 else:
     train_fit = train
 fit(skclr, train_fit, cfg)                         # run_dir=None: nothing written
 probe = quick_probe(skclr, train, test, cfg)
-print(f"SkeletonCLR ({cfg['train']['epochs']} epochs): linear probe {probe['linear']:.3f}, kNN {probe['knn']}")
+probe_init = quick_probe(skclr_init, train, test, cfg)
+for name, pr in ((f"SkeletonCLR ({cfg['train']['epochs']} epoch(s))", probe), ("same encoder untrained", probe_init)):
+    print(f"{name:28s} linear probe {pr['linear']:.3f}, kNN-1 {pr['knn']['1']:.3f}")
+gain = probe["linear"] - probe_init["linear"]
+noise = 2 * np.sqrt(0.25 / len(test))             # about two standard errors of one accuracy, at most
+improved = gain > noise
+print(f"Pretraining moved the probe by {100 * gain:+.1f} points against the untrained encoder's, on {len(test)} "
+      f"test clips (noise about ±{100 * noise:.0f} points): "
+      + ("a measurable gain." if improved else
+         "a random ST-GCN separates these classes about as well or better, and this toy run has not "
+         "measurably improved on it."))
 
 # %% [markdown]
 # ## 4. Extreme augmentations
@@ -198,13 +222,13 @@ display(HTML(viz.animation_html(viz.animate_side_by_side(views[:1] + views[2:3],
                                                          max_frames=10 if SMOKE else 25))))
 
 # %% [markdown]
-# **Why plain InfoNCE on extreme views can hurt.** InfoNCE demands that the positive (the other
-# view of the *same* clip) be more similar to the query than every negative. Take a trained
+# **Can plain InfoNCE on extreme views hurt?** InfoNCE demands that the positive (the other
+# view of the *same* clip) be more similar to the query than every negative. Take an
 # encoder and compare three similarity distributions: a normal view with another normal view of
 # the same clip, a normal view with an extreme view of the same clip, and a normal view with
-# *other* clips. If the extreme positives overlap with the negatives, a one-hot loss would push
-# the encoder to match views that no longer look alike, at the cost of the semantics. AimCLR
-# therefore never gives the extreme views a one-hot target (notebook 08: D3M).
+# *other* clips. The paper's argument: if the extreme positives overlap with the negatives, a
+# one-hot loss would push the encoder to match views that no longer look alike, at the cost of the
+# semantics. AimCLR therefore never gives the extreme views a one-hot target (notebook 08: D3M).
 #
 # Such a picture is evidence only if the encoder has not **collapsed**: an encoder that maps
 # every clip to nearly the same vector gives cosines ≈ 1 for positives and negatives alike, and
@@ -214,7 +238,9 @@ display(HTML(viz.animation_html(viz.animate_side_by_side(views[:1] + views[2:3],
 # direction). We measure them for our short toy run and for the course's shipped SkeletonCLR
 # encoder (pretrained longer on the full embedded dataset, `skeletonclr_synthetic_xsub`; its
 # pooled 256-d features, the ones a classifier reads), and draw the histogram from the one that
-# has not collapsed.
+# has not collapsed. A third number says whether the picture is one of *learned* features at
+# all: the probe of the shipped encoder on this notebook's clips, next to the untrained encoder's
+# from section 3.
 
 # %%
 from skelcl_lib.checkpoints import load_or_train
@@ -241,6 +267,13 @@ for label, f in encoders.items():
                        collapsed=mean_cos > COLLAPSED)
     print(f"{label}: mean cosine between different clips {mean_cos:.3f}, effective rank {rank:.1f} "
           f"of {e_a.shape[1]} -> {'COLLAPSED' if mean_cos > COLLAPSED else 'not collapsed'}")
+probe_shipped = probe_extractor(shipped, train, test, knn_k=(1,))
+learned = {"toy run (section 3)": improved,
+           "shipped SkeletonCLR": probe_shipped["linear"] - probe_init["linear"] > noise}
+print(f"shipped SkeletonCLR on this notebook's clips: linear probe {probe_shipped['linear']:.3f}, "
+      f"kNN-1 {probe_shipped['knn']['1']:.3f} (untrained encoder: {probe_init['linear']:.3f}, "
+      f"{probe_init['knn']['1']:.3f}) -> "
+      f"{'measurably above' if learned['shipped SkeletonCLR'] else 'NOT measurably above'} the untrained encoder")
 
 # %%
 usable = [k for k, s in sims.items() if not s["collapsed"]]
@@ -272,13 +305,19 @@ else:
     print(f"{label}: on average {rank_n:.1f} other clips (of {n_sim - 1}; {(n_sim - 1) / 2:.0f} by chance) are "
           f"more similar to the query than its normal positive, and {rank_e:.1f} than its extreme positive: "
           "the extreme views "
-          + ("drift toward the negatives, so a one-hot target on them asks for more than the "
-             "encoder's semantics give." if closer else
-             "do not drift toward the negatives with this encoder and this sample."))
+          + ("drift toward the negatives" if closer else
+             "do not drift toward the negatives with this encoder and this sample") + ".")
+    if closer and learned[label]:
+        print("  This encoder probes measurably above the untrained one, so the drift is away from features that carry "
+              "the classes: a one-hot target on extreme views would ask for more than its semantics give.")
+    elif closer:
+        print("  This encoder does not probe measurably above the untrained one: the figure shows how the extreme "
+              "augmentations move clips in its feature space, not what they would cost an encoder that has "
+              "learned the classes. The paper's argument is not tested here.")
     if s["rank"] < 2:
         print(f"  Caveat: the embeddings vary mostly along one direction (effective rank {s['rank']:.1f}), and "
-              f"their mean cosine is {s['mean_cos']:.2f} (pooled ReLU features are all positive): a weak, "
-              "briefly trained encoder; read the figure as its picture, not as a property of AimCLR's.")
+              f"their mean cosine is {s['mean_cos']:.2f} (pooled ReLU features are all positive): read the "
+              "figure as a picture of this encoder, not as a property of AimCLR's augmentations.")
 plt.show()
 
 # %% [markdown]
@@ -297,8 +336,9 @@ plt.show()
 #
 # each followed by a rescaling by (#entries / #kept), counted over the whole batch. So EADM
 # removes the *most salient* evidence and makes the network find the action in the rest: a
-# harder, but still semantically faithful, extreme view. We look at it on the shipped
-# SkeletonCLR encoder's feature maps (EADM has no weights: any trained ST-GCN will do).
+# harder extreme view, which the paper argues stays semantically faithful. We look at it on the
+# shipped SkeletonCLR encoder's feature maps (EADM has no weights: it acts on whatever map it is
+# given, so what it drops is a property of that encoder).
 
 # %%
 clip_e = extreme(x_test[:1], generator=torch.Generator().manual_seed(3))
@@ -337,14 +377,15 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# A joint's attention is a mean over 256 channels and 13 frames, which is rarely extreme, so the
-# joint mask drops a joint only when it stands out in many channels at once. The element-wise
-# mask always removes some activations. How many? For Gaussian features the threshold is a
+# A joint's attention is a mean over 256 channels and 13 frames, so the joint mask drops a joint
+# only when it stands out in many channels at once; the element-wise mask drops every single
+# activation far enough from its channel's mean. How many? For Gaussian features the threshold is a
 # fixed distance from the channel mean: A ≥ 0.7 ⇔ |F − μ| ≥ 2σ·√(ln(7/3) − 0.5) ≈ 1.18σ, about
 # 24 % of the activations. Real feature maps after a ReLU are not Gaussian; the cell below
 # measures the drop rates over a batch, compares them with that figure, and shows the effect on
 # the pooled features. The **first release** of AimCLR had a bug that made both masks all ones
-# (EADM did nothing); the library reproduces it with `eadm_first_release_bug=True`.
+# (EADM did nothing); the library reproduces it with `eadm_first_release_bug=True`, and the cell
+# checks that the map then comes back unchanged.
 
 # %%
 with torch.no_grad():
@@ -364,8 +405,12 @@ print(f"The element-wise mask removes {drop_t:.1%} of this encoder's activations
          f"{'fewer' if drop_t < gauss_rate else 'more'} than the {gauss_rate:.0%} of Gaussian features: "
          f"its activations are {'less' if drop_t < gauss_rate else 'more'} often far from their channel mean."))
 cos = F.cosine_similarity(pooled, pooled_d).numpy()
-print("cosine(pooled, pooled after EADM): mean", cos.mean().round(3),
-      "| first-release bug:", F.cosine_similarity(pooled, pooled_bug).mean().item())
+assert torch.equal(pooled_bug, pooled)                 # the buggy release: EADM changes nothing
+n_pairs = m_s.numel()
+print(f"joint mask: {int(n_pairs - m_s.sum())} of the {n_pairs} (body, joint) pairs of this batch dropped"
+      + (": none, the joint mask did nothing here." if drop_s == 0 else "."))
+print(f"cosine(pooled, pooled after EADM): mean {cos.mean():.3f}, min {cos.min():.3f} "
+      "| first-release bug: 1 (the same map)")
 fig, ax = plt.subplots(figsize=(6, 2.8))
 ax.imshow(1 - m_t[0].mean(0).numpy(), aspect="auto", cmap="Reds", vmin=0, vmax=1)
 ax.set_xlabel("joint")
@@ -435,10 +480,15 @@ show_solution(SOLUTIONS, "eadm_joint_mask")
 #   directed edges share one partition. The library reproduces it; `geodesic_partitions=True`
 #   gives the even split.
 # - SkeletonCLR = MoCo on that encoder with normal augmentations (crop + shear).
-# - Extreme augmentations (flip, rotation, noise, unnormalised blur, axis mask) make views that
-#   can be less similar to their source than other clips are; one-hot InfoNCE on them is risky.
-# - EADM drops the most salient activations (and, rarely, joints) of the extreme view's feature
-#   map, using SimAM attention with a fixed threshold of 0.7 and batch-global rescaling.
+# - Extreme augmentations (flip, rotation, noise, unnormalised blur, axis mask): the paper argues
+#   they make views less similar to their source than other clips are, so one-hot InfoNCE on them
+#   is risky. Section 4 measured how far they moved clips in one encoder, and printed whether that
+#   encoder had learned anything beyond its random initialisation: an argument about semantics
+#   needs an encoder that has.
+# - A toy pretraining run is judged against the same encoder untrained (section 3 prints both).
+# - EADM drops the most salient activations, and joints whose mean attention reaches 0.7, of the
+#   extreme view's feature map, using SimAM attention with a fixed threshold of 0.7 and
+#   batch-global rescaling; section 5 prints how much of each it removed.
 #
 # Next (notebook 08): how AimCLR *does* learn from the extreme views (D3M), nearest-neighbour
 # mining, a full run, and the three streams.
