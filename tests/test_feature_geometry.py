@@ -1,4 +1,4 @@
-"""skelcl_lib.evaluate.geometry and benchmarks/stgcn_feature_geometry.py."""
+"""skelcl_lib.evaluate.geometry, benchmarks/stgcn_feature_geometry.py and evaluate.metrics.accuracy_noise."""
 
 import numpy as np
 import pytest
@@ -60,3 +60,11 @@ def test_a_row_finds_the_direction_that_follows_motion():
     distinct = np.eye(40) + 0.1                        # every clip its own direction
     assert geometry.geometry_row(distinct, y, distinct, y, energy)["knn1"] == 1.0
     assert np.abs(top_direction(f)).max() > 0
+
+
+def test_accuracy_noise_is_two_standard_errors_at_its_largest():
+    from skelcl_lib.evaluate.metrics import accuracy_noise
+    assert accuracy_noise(100) == pytest.approx(0.1)        # 2 * sqrt(0.25 / 100)
+    assert accuracy_noise(1800) == pytest.approx(2 * np.sqrt(0.5 * 0.5 / 1800))
+    with pytest.raises(ValueError, match="at least one test clip, got n = 0"):
+        accuracy_noise(0)

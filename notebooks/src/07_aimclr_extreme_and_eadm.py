@@ -27,6 +27,7 @@ from IPython.display import HTML, display
 from skelcl_lib import augment as A
 from skelcl_lib import viz
 from skelcl_lib.env import seed_everything, smoke_mode
+from skelcl_lib.evaluate.metrics import accuracy_noise
 from skelcl_lib.methods.aimclr import eadm, eadm_masks, simam_attention
 from skelcl_lib.models import STGCN
 from skelcl_lib.models.stgcn import spatial_partitions
@@ -189,7 +190,7 @@ probe_init = quick_probe(skclr_init, train, test, cfg)
 for name, pr in ((f"SkeletonCLR ({cfg['train']['epochs']} epoch(s))", probe), ("same encoder untrained", probe_init)):
     print(f"{name:28s} linear probe {pr['linear']:.3f}, kNN-1 {pr['knn']['1']:.3f}")
 gain = probe["linear"] - probe_init["linear"]
-noise = 2 * np.sqrt(0.25 / len(test))             # about two standard errors of one accuracy, at most
+noise = accuracy_noise(len(test))               # about two standard errors of one accuracy, at most
 improved = gain > noise
 print(f"Pretraining moved the probe by {100 * gain:+.1f} points against the untrained encoder's, on {len(test)} "
       f"test clips (noise about ±{100 * noise:.0f} points): "

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from skelcl_lib import augment as A
 from skelcl_lib.evaluate.features import extract_features
 from skelcl_lib.evaluate.geometry import feature_geometry
-from skelcl_lib.evaluate.metrics import ensemble
+from skelcl_lib.evaluate.metrics import accuracy_noise, ensemble
 from skelcl_lib.config import load_config
 from skelcl_lib.data.build import build_data
 from skelcl_lib.methods import build_method
@@ -73,7 +73,7 @@ probe_init = quick_probe(aim_init, train, test, cfg)
 for name, pr in ((f"AimCLR ({EPOCHS} epoch(s))", probe), ("same encoder untrained", probe_init)):
     print(f"{name:24s} linear probe {pr['linear']:.3f}, kNN-1 {pr['knn']['1']:.3f}")
 gain = probe["linear"] - probe_init["linear"]
-noise = 2 * np.sqrt(0.25 / len(test))             # about two standard errors of one accuracy, at most
+noise = accuracy_noise(len(test))               # about two standard errors of one accuracy, at most
 improved = gain > noise
 print(f"Pretraining moved the probe by {100 * gain:+.1f} points against the untrained encoder's, on {len(test)} "
       f"test clips (noise about ±{100 * noise:.0f} points): "

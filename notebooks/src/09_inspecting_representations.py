@@ -35,7 +35,7 @@ from skelcl_lib.checkpoints import build_extractor, load_or_train, read_manifest
 from skelcl_lib.env import seed_everything, smoke_mode
 from skelcl_lib.evaluate.features import extract_features, linear_probe, raw_features
 from skelcl_lib.evaluate.knn import knn_accuracy, knn_predict
-from skelcl_lib.evaluate.metrics import per_class_accuracy
+from skelcl_lib.evaluate.metrics import accuracy_noise, per_class_accuracy
 from skelcl_lib.evaluate.protocols import class_balanced_subset, finetune, linear_evaluation, semi_supervised
 from skelcl_lib.evaluate.report import results_table
 from skelcl_lib.data.build import build_data, data_info
@@ -310,7 +310,7 @@ for label, r in linear.items():
 # read-out.
 
 # %%
-noise_ci = 2 * np.sqrt(0.25 / len(test))         # about two standard errors of one accuracy, at most
+noise_ci = accuracy_noise(len(test))            # about two standard errors of one accuracy, at most
 for label, r in linear.items():
     lp, official = 100 * probe[label], 100 * r["val"]["top1"]
     print(f"{label}: official protocol {official:.1f}% (validation-selected) against the probe {lp:.1f}%: "
@@ -429,7 +429,7 @@ plt.tight_layout()
 plt.show()
 
 top1 = {r[0]: r[1] for r in protocol_rows}
-noise = 100 * 2 * np.sqrt(0.25 / len(test))      # about two standard errors of one accuracy, at most
+noise = 100 * accuracy_noise(len(test))         # about two standard errors of one accuracy, at most
 
 
 def compare(a: str, b: str) -> str:

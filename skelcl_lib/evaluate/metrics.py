@@ -7,6 +7,15 @@ import numpy as np
 from .features import as_labels
 
 
+def accuracy_noise(n: int) -> float:
+    """About two standard errors of an accuracy measured on ``n`` test clips, at its largest
+    (accuracy 0.5): 2·sqrt(0.25 / n), as a fraction. Two read-outs closer than this are not
+    told apart by that test set."""
+    if int(n) < 1:
+        raise ValueError(f"accuracy_noise: expected at least one test clip, got n = {n}")
+    return float(2.0 * np.sqrt(0.25 / int(n)))
+
+
 def topk_accuracy(logits, y, k=(1, 5)) -> dict:
     """{k: fraction of samples whose label is among the k largest logits} (k clipped to C)."""
     logits = np.asarray(logits)
