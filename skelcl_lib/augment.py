@@ -742,14 +742,12 @@ def aimclr_normal(shear_amplitude: float = 0.5, temporal_padding_ratio: int = 6)
     return Compose(out)
 
 
-def aimclr_extreme(shear_amplitude: float = 0.5, temporal_padding_ratio: int = 6,
-                   aug_method: str = "12345", layout: Layout | str = "ntu25",
-                   blur_normalize: bool = False, rotate_symmetric: bool = False) -> Compose:
-    """AimCLR's extreme view: the normal view, then the ops named in ``aug_method`` in fixed order,
-    each tried independently: 1 spatial flip (p 0.5), 2 rotation (always; 30° main axis, 1° the
-    others), 3 noise (σ 0.01, p 0.5), 4 blur (p 0.5), 5 axis mask (p 0.5), 6 time flip (p 0.5,
-    not in the default).
-    """
+def extreme_ops(aug_method: str = "12345", layout: Layout | str = "ntu25", blur_normalize: bool = False,
+                rotate_symmetric: bool = False) -> list:
+    """The transforms named by the digits of ``aug_method``, in AimCLR's fixed order, each tried
+    independently: 1 spatial flip (p 0.5), 2 rotation (always; 30° main axis, 1° the others),
+    3 noise (σ 0.01, p 0.5), 4 blur (p 0.5), 5 axis mask (p 0.5), 6 time flip (p 0.5, not in the
+    default)."""
     ops = {
         "1": lambda: SpatialFlip(0.5, layout),
         "2": lambda: Rotate(30.0, 1.0, p=1.0, symmetric=rotate_symmetric),
@@ -760,10 +758,38 @@ def aimclr_extreme(shear_amplitude: float = 0.5, temporal_padding_ratio: int = 6
     }
     bad = set(aug_method) - set(ops)
     if bad:
-        raise ValueError(f"aimclr_extreme: aug_method {aug_method!r} has unknown ops {sorted(bad)}; "
-                         f"expected digits 1-6")
-    base = aimclr_normal(shear_amplitude, temporal_padding_ratio).transforms
-    return Compose(base + [ops[d]() for d in sorted(ops) if d in aug_method])
+        raise ValueError(f"aug_method {aug_method!r} has unknown ops {sorted(bad)}; expected digits 1-6")
+    return [ops[d]() for d in sorted(ops) if d in aug_method]
+
+
+def aimclr_extreme(shear_amplitude: float = 0.5, temporal_padding_ratio: int = 6,
+                   aug_method: str = "12345", layout: Layout | str = "ntu25",
+                   blur_normalize: bool = False, rotate_symmetric: bool = False) -> Compose:
+    """AimCLR's extreme view: the normal view, then the ops named in ``aug_method``
+    (:func:`extreme_ops`)."""
+    try:
+        ops = extreme_ops(aug_method, layout, blur_normalize, rotate_symmetric)
+    except ValueError as e:
+        raise ValueError(f"aimclr_extreme: {e}") from None
+    return Compose(aimclr_normal(shear_amplitude, temporal_padding_ratio).transforms + ops)
+
+
+def contrastive_view(shear_amplitude: float = 0.5, temporal_padding_ratio: int = 6,
+                     resized_crop_scale=None, view_ops: str = "", layout: Layout | str = "ntu25") -> Compose:
+    """A SkeletonCLR view. The defaults are AimCLR's normal view (:func:`aimclr_normal`), as in the
+    official code. Options of this library (not in the official code): ``resized_crop_scale``
+    ``(low, high)`` replaces the padded temporal crop by :class:`ResizedTemporalCrop` (window
+    position, length and tempo vary); ``view_ops`` appends the extreme ops with those digits
+    (:func:`extreme_ops`) to both views."""
+    if resized_crop_scale is None:
+        base = aimclr_normal(shear_amplitude, temporal_padding_ratio).transforms
+    else:
+        base = [ResizedTemporalCrop(tuple(resized_crop_scale))] + ([Shear(shear_amplitude)] if shear_amplitude > 0 else [])
+    try:
+        ops = extreme_ops(view_ops, layout) if view_ops else []
+    except ValueError as e:
+        raise ValueError(f"view_ops: {e}") from None
+    return Compose(base + ops)
 
 
 # --------------------------------------------------------------------------- streams

@@ -279,6 +279,12 @@ _STGCN_MODEL = {   # SkeletonCLR's keyword arguments (methods/skeletonclr.py)
     # not in the official code (docs/methods.md §9), each off by default:
     "queue_fraction": number(0, 1, lo_open=True),   # with queue_size: auto (skeletonclr.auto_queue_size)
     "mask_same_instance": boolean(), "twin_positives": boolean(), "bn_groups": integer(1),
+    # the normal views (augment.contrastive_view; AimCLR's extreme view is built apart)
+    "resized_crop_scale": Field("null or [low, high] with 0 < low <= high <= 1", lambda v: v is None or (
+        isinstance(v, (list, tuple)) and len(v) == 2
+        and all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in v) and 0 < v[0] <= v[1] <= 1)),
+    "view_ops": Field("extreme-op digits 1-6 (augment.extreme_ops), e.g. 2345, or ''",
+                      lambda v: isinstance(v, (str, int)) and not isinstance(v, bool) and set(str(v)) <= set("123456")),
 }
 
 MODEL = {   # per method: the keyword arguments of its builder

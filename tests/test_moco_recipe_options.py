@@ -299,3 +299,22 @@ def test_a_run_saved_before_the_options_existed_resumes_without_a_change(tmp_pat
     del old["data"]["instance_ids"], old["train"]["warmup_epochs"], old["probe"]["every"]
     write_config(tmp_path, old)
     assert resume_changes(tmp_path, cfg) == []
+
+
+def test_contrastive_view_defaults_are_the_normal_view_and_options_change_it():
+    from skelcl_lib import augment as A
+    x = torch.randn(4, 3, 50, 25, 2, generator=torch.Generator().manual_seed(0))
+    default = A.contrastive_view()(x, generator=torch.Generator().manual_seed(1))
+    official = A.aimclr_normal()(x, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(default, official)
+    view = A.contrastive_view(resized_crop_scale=(0.5, 1.0), view_ops="2345")
+    assert [type(t).__name__ for t in view.transforms] == ["ResizedTemporalCrop", "Shear", "Rotate",
+                                                          "GaussianNoise", "GaussianBlur", "AxisMask"]
+    assert view(x, generator=torch.Generator().manual_seed(1)).shape == x.shape
+    with pytest.raises(ValueError, match=r"view_ops: aug_method '27' has unknown ops \['7'\]"):
+        A.contrastive_view(view_ops="27")
+    method = build_method(load_config("skeletonclr_tiny", ["model.view_ops=3", "model.resized_crop_scale=[0.5,1.0]"]),
+                          {"channels": 3, "frames": 50, "joints": 25, "bodies": 2, "num_train": 64,
+                           "num_classes": 15, "layout": "ntu25"})
+    assert [type(t).__name__ for t in method.augment_normal.transforms] == ["ResizedTemporalCrop", "Shear",
+                                                                           "GaussianNoise"]
