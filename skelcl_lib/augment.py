@@ -640,6 +640,31 @@ class GaussianNoise(Transform):
         return {"sigma": self.sigma, "p": self.p}
 
 
+class MotionScale(Transform):
+    """Scale each clip's movement about its own time-mean pose (NOT in either official code; an
+    option of this library): x' = m + a·(x − m), m = x averaged over the T frames, a ~ U(scale).
+    It changes how far and how fast every joint moves, not the mean posture, so the two views of
+    a clip differ in movement amplitude. Bodies that are all zero stay zero. Meant for
+    frame-normalised input (frame50: every frame valid). params: ``scale (N,)``."""
+
+    def __init__(self, scale=(0.7, 1.3), p: float = 1.0):
+        lo, hi = float(scale[0]), float(scale[1])
+        if not 0 < lo <= hi:
+            raise ValueError(f"MotionScale: scale must satisfy 0 < low <= high, got {scale}")
+        self.scale, self.p = (lo, hi), float(p)
+
+    def _sample(self, x, generator, applied):
+        return {"scale": _uniform((x.shape[0],), self.scale[0], self.scale[1], x, generator)}
+
+    def _apply(self, x, params):
+        m = x.mean(dim=2, keepdim=True)
+        a = params["scale"].to(x.dtype).view(-1, 1, 1, 1, 1)
+        return m + a * (x - m)
+
+    def _args(self):
+        return {"scale": self.scale, "p": self.p}
+
+
 class JointMask(Transform):
     """AS-CAL ``zeroOutJoints``: zero xyz of k ~ U{5..15} distinct joints in n distinct frames
     (not necessarily contiguous), all bodies; n ~ U{20..50} if T < 100 else U{50..100}.
@@ -775,12 +800,15 @@ def aimclr_extreme(shear_amplitude: float = 0.5, temporal_padding_ratio: int = 6
 
 
 def contrastive_view(shear_amplitude: float = 0.5, temporal_padding_ratio: int = 6,
-                     resized_crop_scale=None, view_ops: str = "", layout: Layout | str = "ntu25") -> Compose:
+                     resized_crop_scale=None, view_ops: str = "", layout: Layout | str = "ntu25",
+                     motion_scale=None) -> Compose:
     """A SkeletonCLR view. The defaults are AimCLR's normal view (:func:`aimclr_normal`), as in the
     official code. Options of this library (not in the official code): ``resized_crop_scale``
     ``(low, high)`` replaces the padded temporal crop by :class:`ResizedTemporalCrop` (window
     position, length and tempo vary); ``view_ops`` appends the extreme ops with those digits
-    (:func:`extreme_ops`) to both views."""
+    (:func:`extreme_ops`) to both views; ``motion_scale`` ``(low, high)`` starts each view with
+    :class:`MotionScale`."""
+    first = [] if motion_scale is None else [MotionScale(tuple(motion_scale))]
     if resized_crop_scale is None:
         base = aimclr_normal(shear_amplitude, temporal_padding_ratio).transforms
     else:
@@ -789,7 +817,7 @@ def contrastive_view(shear_amplitude: float = 0.5, temporal_padding_ratio: int =
         ops = extreme_ops(view_ops, layout) if view_ops else []
     except ValueError as e:
         raise ValueError(f"view_ops: {e}") from None
-    return Compose(base + ops)
+    return Compose(first + base + ops)
 
 
 # --------------------------------------------------------------------------- streams

@@ -283,6 +283,9 @@ _STGCN_MODEL = {   # SkeletonCLR's keyword arguments (methods/skeletonclr.py)
     "resized_crop_scale": Field("null or [low, high] with 0 < low <= high <= 1", lambda v: v is None or (
         isinstance(v, (list, tuple)) and len(v) == 2
         and all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in v) and 0 < v[0] <= v[1] <= 1)),
+    "motion_scale": Field("null or [low, high] with 0 < low <= high", lambda v: v is None or (
+        isinstance(v, (list, tuple)) and len(v) == 2
+        and all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in v) and 0 < v[0] <= v[1])),
     "view_ops": Field("extreme-op digits 1-6 (augment.extreme_ops), e.g. 2345, or ''",
                       lambda v: isinstance(v, (str, int)) and not isinstance(v, bool) and set(str(v)) <= set("123456")),
 }

@@ -318,3 +318,22 @@ def test_contrastive_view_defaults_are_the_normal_view_and_options_change_it():
                            "num_classes": 15, "layout": "ntu25"})
     assert [type(t).__name__ for t in method.augment_normal.transforms] == ["ResizedTemporalCrop", "Shear",
                                                                            "GaussianNoise"]
+
+
+def test_motion_scale_scales_movement_about_the_mean_pose():
+    from skelcl_lib import augment as A
+    x = torch.randn(3, 3, 50, 25, 2, generator=torch.Generator().manual_seed(0))
+    x[..., 1] = 0                                                      # an absent second body
+    y, params = A.MotionScale((0.5, 2.0))(x, generator=torch.Generator().manual_seed(1), return_params=True)
+    m = x.mean(dim=2, keepdim=True)
+    a = params["scale"].view(-1, 1, 1, 1, 1)
+    assert torch.allclose(y, m + a * (x - m))
+    assert ((params["scale"] >= 0.5) & (params["scale"] <= 2.0)).all()
+    assert torch.allclose(y.mean(dim=2), x.mean(dim=2), atol=1e-6)     # the mean posture is kept
+    assert y[..., 1].abs().max() == 0
+    with pytest.raises(ValueError, match="MotionScale: scale must satisfy 0 < low <= high"):
+        A.MotionScale((0.0, 1.0))
+    view = A.contrastive_view(motion_scale=(0.6, 1.4))
+    assert [type(t).__name__ for t in view.transforms] == ["MotionScale", "TemporalCrop", "Shear"]
+    with pytest.raises(ConfigError, match="model.motion_scale"):
+        load_config("skeletonclr_tiny", ["model.motion_scale=[1.2,0.8]"])

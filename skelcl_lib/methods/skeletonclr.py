@@ -130,13 +130,13 @@ class SkeletonCLR(nn.Module):
               geodesic_partitions: bool = False, shear_amplitude: float = 0.5,
               temporal_padding_ratio: int = 6, mask_same_instance: bool = False,
               twin_positives: bool = False, bn_groups: int = 1, resized_crop_scale=None,
-              view_ops: str = "") -> dict:
+              view_ops: str = "", motion_scale=None) -> dict:
         """The constructor's arguments from the official options (a config's ``model`` keys):
         symbols ``queue_size`` K, ``momentum`` m, ``temperature`` T, ``feature_dim`` of the head;
         the quirk options ``key_init_copy`` (:func:`official_key_encoder`) and
         ``key_encoder_train_mode``; the options of this library ``mask_same_instance``,
         ``twin_positives`` (both make the queue track ids), ``bn_groups`` (see the class), and the
-        view options ``resized_crop_scale`` / ``view_ops`` (:func:`~skelcl_lib.augment.contrastive_view`)."""
+        view options ``resized_crop_scale`` / ``view_ops`` / ``motion_scale`` (:func:`~skelcl_lib.augment.contrastive_view`)."""
         encoder_q = stgcn_encoder(get_layout(layout), in_channels, hidden_channels, hidden_dim, feature_dim,
                                   mlp, dropout, geodesic_partitions)
         encoder_k = official_key_encoder(encoder_q, key_init_copy)
@@ -144,7 +144,8 @@ class SkeletonCLR(nn.Module):
                          track_ids=mask_same_instance or twin_positives)
         return dict(encoder_q=encoder_q, encoder_k=encoder_k, queue=queue,
                     augment_normal=augment.contrastive_view(shear_amplitude, temporal_padding_ratio,
-                                                            resized_crop_scale, str(view_ops), layout),
+                                                            resized_crop_scale, str(view_ops), layout,
+                                                            motion_scale),
                     stream=stream, momentum=momentum, temperature=temperature,
                     key_encoder_train_mode=key_encoder_train_mode, mask_same_instance=mask_same_instance,
                     twin_positives=twin_positives, bn_groups=bn_groups)
