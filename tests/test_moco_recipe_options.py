@@ -337,3 +337,17 @@ def test_motion_scale_scales_movement_about_the_mean_pose():
     assert [type(t).__name__ for t in view.transforms] == ["MotionScale", "TemporalCrop", "Shear"]
     with pytest.raises(ConfigError, match="model.motion_scale"):
         load_config("skeletonclr_tiny", ["model.motion_scale=[1.2,0.8]"])
+
+
+def test_raw_cluster_ids_group_clips_by_their_coordinates_without_labels():
+    from dataclasses import replace
+
+    from skelcl_lib.data.build import raw_cluster_ids
+    from skelcl_lib.data.synthetic import make_synthetic
+    data = make_synthetic(seed=0, size="tiny")
+    ids = raw_cluster_ids(data, clusters=5)
+    assert ids.shape == (len(data),) and set(ids.tolist()) <= set(range(5)) and len(set(ids.tolist())) == 5
+    assert np.array_equal(ids, raw_cluster_ids(data, clusters=5))                 # deterministic
+    relabelled = replace(data, y=np.roll(np.asarray(data.y), 7))
+    assert np.array_equal(ids, raw_cluster_ids(relabelled, clusters=5))           # labels are not read
+    assert np.array_equal(instance_ids(data, "raw_clusters"), raw_cluster_ids(data))

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..evaluate.features import raw_features
 from .dataset import SkeletonData
 from .formats import load_stgcn
 from .frame50 import to_frame50
@@ -44,7 +45,20 @@ def recording_ids(data) -> np.ndarray:
     return np.array([index[k] for k in keys], dtype=np.int64)
 
 
-INSTANCE_IDS = ("sample", "recording", "label")
+INSTANCE_IDS = ("sample", "recording", "label", "raw_clusters")
+
+# ``raw_clusters``: how many k-means clusters of the raw-coordinate features (label-free)
+RAW_CLUSTERS = 60
+
+
+def raw_cluster_ids(data, clusters: int = RAW_CLUSTERS, seed: int = 0) -> np.ndarray:
+    """(N,) int64: k-means clusters (scikit-learn, ``n_init=4``) of the standardised raw-coordinate
+    features (``evaluate.features.raw_features``) of ``data``; no label is read."""
+    from sklearn.cluster import KMeans          # only this option needs scikit-learn here
+    f = raw_features(data)
+    f = (f - f.mean(0)) / (f.std(0) + 1e-6)
+    k = min(int(clusters), len(f))
+    return KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(f).astype(np.int64)
 
 
 def instance_ids(data, kind: str = "sample") -> np.ndarray:
@@ -53,10 +67,15 @@ def instance_ids(data, kind: str = "sample") -> np.ndarray:
     one); ``label``, the class label: a *diagnostic that reads the labels*, not self-supervision
     (with ``model.mask_same_instance`` no queued key of the query's class is a negative: an
     oracle for false negatives; with ``model.twin_positives`` every such key is a positive: a
-    supervised contrastive bound). Methods that must recognise a clip again read them (a MoCo
-    queue's own-id mask)."""
+    supervised contrastive bound); ``raw_clusters``, label-free: the k-means cluster
+    (:data:`RAW_CLUSTERS` clusters) of each clip's raw-coordinate features
+    (:func:`raw_cluster_ids`), so that with ``model.twin_positives`` clips whose coordinates are
+    alike are positives. Methods that must recognise a clip again read them (a MoCo queue's
+    own-id mask)."""
     if kind == "label":
         return np.asarray(data.y, dtype=np.int64).copy()
+    if kind == "raw_clusters":
+        return raw_cluster_ids(data)
     if kind == "sample":
         return np.arange(len(data.y), dtype=np.int64)
     if kind == "recording":
