@@ -9,12 +9,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..evaluate.features import raw_features
 from .dataset import SkeletonData
 from .formats import load_stgcn
 from .frame50 import to_frame50
 from .normalize import normalize_scale
 from .nucla import load_nucla
+from .raw import raw_features
 from .synthetic import SIZES, make_synthetic
 
 # The ``data`` fields that shape what an encoder reads (applied by ``build_data`` after loading):
@@ -53,7 +53,7 @@ RAW_CLUSTERS = 60
 
 def raw_cluster_ids(data, clusters: int = RAW_CLUSTERS, seed: int = 0) -> np.ndarray:
     """(N,) int64: k-means clusters (scikit-learn, ``n_init=4``) of the standardised raw-coordinate
-    features (``evaluate.features.raw_features``) of ``data``; no label is read."""
+    features (:func:`~skelcl_lib.data.raw.raw_features`) of ``data``; no label is read."""
     from sklearn.cluster import KMeans          # only this option needs scikit-learn here
     f = raw_features(data)
     f = (f - f.mean(0)) / (f.std(0) + 1e-6)
