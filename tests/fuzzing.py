@@ -529,6 +529,8 @@ def o_npy(raw: bytes, shape_rule: Callable[[tuple], bool], dtype_rule: Callable[
     if raw[:6] != b"\x93NUMPY" or len(raw) < 10:
         return INVALID
     major = raw[6]
+    if raw[7] != 0:                       # numpy writes and reads only versions 1.0, 2.0 and 3.0
+        return INVALID
     if major == 1:
         hl, start = int.from_bytes(raw[8:10], "little"), 10
     elif major in (2, 3) and len(raw) >= 12:
