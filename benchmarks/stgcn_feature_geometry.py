@@ -20,15 +20,13 @@ import json
 import pathlib
 
 import numpy as np
-import torch
 
 from skelcl_lib.data.build import build_data, data_info
 from skelcl_lib.env import machine_summary
 from skelcl_lib.evaluate.features import extract_features
 from skelcl_lib.evaluate.geometry import feature_geometry, top_direction
 from skelcl_lib.evaluate.knn import knn_accuracy
-from skelcl_lib.methods import build_method
-from skelcl_lib.rundir import read_checkpoint, read_config, resolve_checkpoint
+from skelcl_lib.rundir import read_config, run_epochs
 
 
 def motion_energy(x) -> np.ndarray:
@@ -63,13 +61,8 @@ def main(argv=None) -> int:
         raise SystemExit(f"--run {args.run}: no config.yaml; expected a pretraining run directory")
     train, test = build_data(config)
     energy = motion_energy(test.x)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(config["seed"]))
-        untrained = build_method(config, data_info(train)).eval()
     rows = []
-    for epoch, method in [(0, untrained)] + [(e, None) for e in args.epochs]:
-        if method is None:
-            method, _ = read_checkpoint(resolve_checkpoint(args.run, epoch))
+    for epoch, method in run_epochs(args.run, config, data_info(train), args.epochs):
         extractor = method.feature_extractor().eval()
         row = geometry_row(extract_features(extractor, train), np.asarray(train.y),
                            extract_features(extractor, test), np.asarray(test.y), energy)

@@ -34,8 +34,7 @@ import torch
 from skelcl_lib.data.build import build_data, data_info
 from skelcl_lib.env import machine_summary
 from skelcl_lib.evaluate.features import extract_features
-from skelcl_lib.methods import build_method
-from skelcl_lib.rundir import read_checkpoint, read_config, resolve_checkpoint
+from skelcl_lib.rundir import read_config, run_epochs
 
 def name_field(names, letter: str) -> np.ndarray:
     """(N,) int: one field of NTU-style clip names, e.g. ``P`` (performer) or ``C`` (camera):
@@ -85,13 +84,8 @@ def main(argv=None) -> int:
     train, test = build_data(config)
     action, performer = np.asarray(test.y), performer_ids(test.names)
     camera = name_field(test.names, "C")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(config["seed"]))
-        untrained = build_method(config, data_info(train)).eval()
     rows = []
-    for epoch, method in [(0, untrained)] + [(e, None) for e in args.epochs]:
-        if method is None:
-            method, _ = read_checkpoint(resolve_checkpoint(args.run, epoch))
+    for epoch, method in run_epochs(args.run, config, data_info(train), args.epochs):
         f = extract_features(method.feature_extractor().eval(), test)
         rows.append({"epoch": epoch, **identity_scores(f, action, performer, camera)})
         print(json.dumps(rows[-1]), flush=True)

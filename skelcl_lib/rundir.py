@@ -123,3 +123,17 @@ def write_log(run_dir, rows: list[dict]) -> None:
 def append_log(run_dir, row: dict) -> None:
     with open(pathlib.Path(run_dir) / "log.jsonl", "a") as f:
         f.write(json.dumps(row) + "\n")
+
+
+def run_epochs(run_dir, config: dict, info: dict, epochs):
+    """(epoch, method in eval mode) for epoch 0 — the untrained method, built with the run's seed
+    (the same initialisation the run started from) — then each saved epoch of ``run_dir``
+    (``ckpt_epoch_XXX.pt``), read one at a time. ``info``: ``data.build.data_info`` of the
+    training data."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(config["seed"]))
+        untrained = build_method(config, info).eval()
+    yield 0, untrained
+    for epoch in epochs:
+        method, _ = read_checkpoint(resolve_checkpoint(run_dir, epoch))
+        yield epoch, method.eval()
