@@ -234,7 +234,7 @@ DATA = {
     "root": text(),
     "train_data": text(), "train_label": text(), "test_data": text(), "test_label": text(),
     "max_train": integer(1, null=True), "max_test": integer(1, null=True),
-    "instance_ids": text("sample", "recording", "label", "raw_clusters"),   # data.build.instance_ids
+    "instance_ids": text("sample", "recording", "label", "raw_clusters", "raw_neighbours"),   # data.build.instance_ids
     "unlabelled_subjects": integer(0),             # data.build.build_pretrain_set
 }
 

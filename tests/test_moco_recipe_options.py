@@ -351,3 +351,62 @@ def test_raw_cluster_ids_group_clips_by_their_coordinates_without_labels():
     relabelled = replace(data, y=np.roll(np.asarray(data.y), 7))
     assert np.array_equal(ids, raw_cluster_ids(relabelled, clusters=5))           # labels are not read
     assert np.array_equal(instance_ids(data, "raw_clusters"), raw_cluster_ids(data))
+
+
+def test_nearest_other_is_the_brute_force_cosine_neighbour_never_the_row_itself():
+    from skelcl_lib.data.raw import nearest_other
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=(37, 6)).astype(np.float32)
+    f[5] = f[9] * 3.0                                   # same direction: distance 0 for 5 <-> 9
+    nbr = nearest_other(f, 3, chunk=8)                  # chunks smaller than N
+    e = f / np.linalg.norm(f, axis=1, keepdims=True)
+    d = 1.0 - e @ e.T
+    np.fill_diagonal(d, np.inf)
+    assert nbr.shape == (37, 3)
+    assert (nbr != np.arange(37)[:, None]).all()
+    assert nbr[5, 0] == 9 and nbr[9, 0] == 5
+    for i in range(37):
+        assert np.allclose(d[i, nbr[i]], np.sort(d[i])[:3], atol=1e-6)
+    assert nearest_other(f[:1], 3).shape == (1, 0)      # a single clip has no other
+    assert nearest_other(f[:3], 5).shape == (3, 2)
+
+
+def test_raw_neighbour_ids_carry_the_clip_then_its_raw_neighbours_without_labels():
+    from dataclasses import replace
+
+    from skelcl_lib.data.build import raw_neighbour_ids
+    from skelcl_lib.data.raw import nearest_other, raw_features
+    from skelcl_lib.data.synthetic import make_synthetic
+    data = make_synthetic(seed=0, size="tiny")
+    ids = raw_neighbour_ids(data, neighbours=2)
+    n = len(data)
+    assert ids.shape == (n, 3) and ids.dtype == np.int64
+    assert np.array_equal(ids[:, 0], np.arange(n))
+    assert np.array_equal(ids[:, 1:], nearest_other(raw_features(data), 2))
+    relabelled = replace(data, y=np.roll(np.asarray(data.y), 7))
+    assert np.array_equal(ids, raw_neighbour_ids(relabelled, neighbours=2))        # labels are not read
+    assert instance_ids(data, "raw_neighbours").shape == (n, 2)                    # RAW_NEIGHBOURS = 1
+
+
+def test_queue_with_neighbour_ids_stores_the_own_id_and_matches_any_listed_id():
+    q = KeyQueue(6, 4, init="normal", track_ids=True)
+    q.enqueue(F.normalize(torch.randn(3, 4), dim=1), gather=False,
+              ids=torch.tensor([[10, 11], [11, 12], [12, 10]]))
+    assert q.ids.tolist() == [10, 11, 12, -1, -1, -1]                # column 0 only
+    same = q.same_id_mask(torch.tensor([[10, 12], [13, 11], [14, 15]]))
+    assert same.tolist() == [[True, False, True, False, False, False],
+                             [False, True, False, False, False, False],
+                             [False] * 6]
+    assert torch.equal(q.same_id_mask(torch.tensor([10, 14])), q.same_id_mask(torch.tensor([[10], [14]])))
+
+
+def test_twin_positives_with_raw_neighbours_train_a_tiny_run(tmp_path):
+    cfg = load_config("skeletonclr_tiny", ["data.instance_ids=raw_neighbours", "model.twin_positives=true",
+                                           "model.queue_size=16", "train.epochs=1"])
+    cfg["run_dir"] = str(tmp_path / "run")
+    pretrain(cfg)
+    rows = read_log(tmp_path / "run")
+    assert len(rows) == 1 and math.isfinite(rows[0]["loss"])
+    state = load_state(tmp_path / "run" / "checkpoint_last.pt")
+    queued = state["method"]["queue.ids"]
+    assert queued.ndim == 1 and (queued >= 0).any()

@@ -14,7 +14,7 @@ from .formats import load_stgcn
 from .frame50 import to_frame50
 from .normalize import normalize_scale
 from .nucla import load_nucla
-from .raw import raw_features
+from .raw import nearest_other, raw_features
 from .synthetic import SIZES, make_synthetic
 
 # The ``data`` fields that shape what an encoder reads (applied by ``build_data`` after loading):
@@ -45,7 +45,7 @@ def recording_ids(data) -> np.ndarray:
     return np.array([index[k] for k in keys], dtype=np.int64)
 
 
-INSTANCE_IDS = ("sample", "recording", "label", "raw_clusters")
+INSTANCE_IDS = ("sample", "recording", "label", "raw_clusters", "raw_neighbours")
 
 # ``raw_clusters``: how many k-means clusters of the raw-coordinate features (label-free)
 RAW_CLUSTERS = 60
@@ -61,6 +61,18 @@ def raw_cluster_ids(data, clusters: int = RAW_CLUSTERS, seed: int = 0) -> np.nda
     return KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(f).astype(np.int64)
 
 
+# ``raw_neighbours``: how many raw-coordinate nearest neighbours of a clip count as the same clip
+RAW_NEIGHBOURS = 1
+
+
+def raw_neighbour_ids(data, neighbours: int = RAW_NEIGHBOURS) -> np.ndarray:
+    """(N, 1 + k) int64: each clip's position in ``data``, then the positions of its k nearest
+    other clips (:func:`~skelcl_lib.data.raw.nearest_other`: cosine distance of the
+    raw-coordinate features, the raw kNN baseline's metric); no label is read."""
+    nbr = nearest_other(raw_features(data), neighbours)
+    return np.concatenate([np.arange(len(nbr), dtype=np.int64)[:, None], nbr], axis=1)
+
+
 def instance_ids(data, kind: str = "sample") -> np.ndarray:
     """(N,) int64, the ids the training batches carry (``data.instance_ids``): ``sample``, the
     position of each clip in ``data``; ``recording``, :func:`recording_ids` (camera twins share
@@ -70,12 +82,17 @@ def instance_ids(data, kind: str = "sample") -> np.ndarray:
     supervised contrastive bound); ``raw_clusters``, label-free: the k-means cluster
     (:data:`RAW_CLUSTERS` clusters) of each clip's raw-coordinate features
     (:func:`raw_cluster_ids`), so that with ``model.twin_positives`` clips whose coordinates are
-    alike are positives. Methods that must recognise a clip again read them (a MoCo queue's
-    own-id mask)."""
+    alike are positives; ``raw_neighbours``, label-free: (N, 1 + :data:`RAW_NEIGHBOURS`), the
+    clip's position then those of its nearest clips in raw coordinates
+    (:func:`raw_neighbour_ids`), so that with ``model.twin_positives`` the queued keys of a clip's
+    raw neighbours are positives (and with ``model.mask_same_instance`` they are no negatives).
+    Methods that must recognise a clip again read them (a MoCo queue's own-id mask)."""
     if kind == "label":
         return np.asarray(data.y, dtype=np.int64).copy()
     if kind == "raw_clusters":
         return raw_cluster_ids(data)
+    if kind == "raw_neighbours":
+        return raw_neighbour_ids(data)
     if kind == "sample":
         return np.arange(len(data.y), dtype=np.int64)
     if kind == "recording":

@@ -136,10 +136,15 @@ class KeyQueue(nn.Module):
     def same_id_mask(self, ids: torch.Tensor) -> torch.Tensor:
         """ids: (N,) the batch's clip ids -> (N, K) bool, True where the queued key came from a clip
         with the same id (a stale copy of the query's positive, or a camera twin with recording
-        ids). Needs ``track_ids=True``."""
+        ids). ids (N, J): column 0 the clip's own id, the other columns ids that count as the same
+        (its raw-coordinate neighbours with ``data.instance_ids: raw_neighbours``); True where the
+        queued id equals any of them. Needs ``track_ids=True``."""
         if self.ids is None:
             raise ValueError("KeyQueue.same_id_mask: this queue was built with track_ids=False")
-        return ids.to(self.ids.device)[:, None] == self.ids[None, :]
+        ids = ids.to(self.ids.device)
+        if ids.ndim == 1:
+            return ids[:, None] == self.ids[None, :]
+        return (ids[:, :, None] == self.ids[None, None, :]).any(dim=1)
 
     @torch.no_grad()
     def enqueue(self, keys: torch.Tensor, gather: bool = True, ids: torch.Tensor | None = None) -> None:
@@ -148,10 +153,13 @@ class KeyQueue(nn.Module):
         With ``gather`` the keys of every process are concatenated in rank order first, so all
         processes keep the same queue (the DDP fix of docs/methods.md §8.6). ``ids`` (B,): the
         clips the keys came from, stored (gathered the same way) when the queue tracks ids; a
-        queue that tracks ids needs them.
+        queue that tracks ids needs them. ids (B, J) store column 0, the clip's own id (see
+        :meth:`same_id_mask`).
         """
         if keys.ndim != 2 or keys.shape[1] != self.dim:
             raise ValueError(f"KeyQueue.enqueue: expected keys (B, {self.dim}), got {tuple(keys.shape)}")
+        if ids is not None and ids.ndim == 2:
+            ids = ids[:, 0]
         if self.ids is not None and (ids is None or ids.shape != keys.shape[:1]):
             raise ValueError(f"KeyQueue.enqueue: this queue tracks ids; expected ids ({keys.shape[0]},), "
                              f"got {None if ids is None else tuple(ids.shape)}")
