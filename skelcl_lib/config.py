@@ -6,7 +6,8 @@ A config is a plain dict (YAML)::
     base: ascal_synthetic    # optional: start from another config, then override
     seed: 1
     data:  {source: synthetic | stgcn | nucla, protocol: xsub, preprocess: null | frame50,
-            normalize_scale: null | torso length in metres, instance_ids: sample | recording | label,
+            normalize_scale: null | torso length in metres, instance_ids: sample | recording | label
+            | raw_clusters | raw_neighbours, raw_neighbours: 1,
             unlabelled_subjects: 0 | extra generator performers for pretraining only, ...}
     model: {...}             # keyword arguments of the method's builder
     train: {epochs, batch_size, optimizer, lr, lr_milestones, warmup_epochs, amp, device, ...}
@@ -41,6 +42,7 @@ DEFAULTS: dict = {
     "run_dir": None,                 # default: runs/<config name>
     "data": {"source": "synthetic", "protocol": "xsub", "preprocess": None, "normalize_scale": None,
              "instance_ids": "sample",    # the ids a batch carries (x, y, ids): sample | recording
+             "raw_neighbours": 1,         # ... | raw_neighbours: that many raw-coordinate neighbours
              "unlabelled_subjects": 0},   # synthetic only: N more performers' clips in pretraining only
     "model": {},
     "train": {
@@ -235,6 +237,7 @@ DATA = {
     "train_data": text(), "train_label": text(), "test_data": text(), "test_label": text(),
     "max_train": integer(1, null=True), "max_test": integer(1, null=True),
     "instance_ids": text("sample", "recording", "label", "raw_clusters", "raw_neighbours"),   # data.build.instance_ids
+    "raw_neighbours": integer(1),                  # with instance_ids: raw_neighbours, k
     "unlabelled_subjects": integer(0),             # data.build.build_pretrain_set
 }
 

@@ -149,7 +149,7 @@ def fit(method: nn.Module, train, config: dict, run_dir=None, resume: bool = Fal
         step_module = nn.parallel.DistributedDataParallel(
             step_module, device_ids=[device.index] if device.type == "cuda" else None,
             broadcast_buffers=False)            # queues stay equal anyway: every rank enqueues all keys
-    ids = instance_ids(train, config["data"].get("instance_ids", "sample"))
+    ids = instance_ids(train, config["data"].get("instance_ids", "sample"), config["data"].get("raw_neighbours", 1))
     loader, sampler = make_loader(train, tc, seed, rank, world, pin_memory=device.type == "cuda", ids=ids)
 
     # --- resume: weights, queue, optimiser and scaler; the epoch seeds do the rest

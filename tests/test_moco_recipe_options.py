@@ -386,6 +386,9 @@ def test_raw_neighbour_ids_carry_the_clip_then_its_raw_neighbours_without_labels
     relabelled = replace(data, y=np.roll(np.asarray(data.y), 7))
     assert np.array_equal(ids, raw_neighbour_ids(relabelled, neighbours=2))        # labels are not read
     assert instance_ids(data, "raw_neighbours").shape == (n, 2)                    # RAW_NEIGHBOURS = 1
+    assert np.array_equal(instance_ids(data, "raw_neighbours", 2), ids)
+    with pytest.raises(ConfigError, match="data.raw_neighbours"):
+        load_config("skeletonclr_tiny", ["data.instance_ids=raw_neighbours", "data.raw_neighbours=0"])
 
 
 def test_queue_with_neighbour_ids_stores_the_own_id_and_matches_any_listed_id():
@@ -401,8 +404,8 @@ def test_queue_with_neighbour_ids_stores_the_own_id_and_matches_any_listed_id():
 
 
 def test_twin_positives_with_raw_neighbours_train_a_tiny_run(tmp_path):
-    cfg = load_config("skeletonclr_tiny", ["data.instance_ids=raw_neighbours", "model.twin_positives=true",
-                                           "model.queue_size=16", "train.epochs=1"])
+    cfg = load_config("skeletonclr_tiny", ["data.instance_ids=raw_neighbours", "data.raw_neighbours=3",
+                                           "model.twin_positives=true", "model.queue_size=16", "train.epochs=1"])
     cfg["run_dir"] = str(tmp_path / "run")
     pretrain(cfg)
     rows = read_log(tmp_path / "run")

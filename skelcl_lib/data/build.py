@@ -62,6 +62,7 @@ def raw_cluster_ids(data, clusters: int = RAW_CLUSTERS, seed: int = 0) -> np.nda
 
 
 # ``raw_neighbours``: how many raw-coordinate nearest neighbours of a clip count as the same clip
+# (the default of ``data.raw_neighbours``)
 RAW_NEIGHBOURS = 1
 
 
@@ -73,7 +74,7 @@ def raw_neighbour_ids(data, neighbours: int = RAW_NEIGHBOURS) -> np.ndarray:
     return np.concatenate([np.arange(len(nbr), dtype=np.int64)[:, None], nbr], axis=1)
 
 
-def instance_ids(data, kind: str = "sample") -> np.ndarray:
+def instance_ids(data, kind: str = "sample", neighbours: int = RAW_NEIGHBOURS) -> np.ndarray:
     """(N,) int64, the ids the training batches carry (``data.instance_ids``): ``sample``, the
     position of each clip in ``data``; ``recording``, :func:`recording_ids` (camera twins share
     one); ``label``, the class label: a *diagnostic that reads the labels*, not self-supervision
@@ -82,7 +83,7 @@ def instance_ids(data, kind: str = "sample") -> np.ndarray:
     supervised contrastive bound); ``raw_clusters``, label-free: the k-means cluster
     (:data:`RAW_CLUSTERS` clusters) of each clip's raw-coordinate features
     (:func:`raw_cluster_ids`), so that with ``model.twin_positives`` clips whose coordinates are
-    alike are positives; ``raw_neighbours``, label-free: (N, 1 + :data:`RAW_NEIGHBOURS`), the
+    alike are positives; ``raw_neighbours``, label-free: (N, 1 + ``neighbours``), the
     clip's position then those of its nearest clips in raw coordinates
     (:func:`raw_neighbour_ids`), so that with ``model.twin_positives`` the queued keys of a clip's
     raw neighbours are positives (and with ``model.mask_same_instance`` they are no negatives).
@@ -92,7 +93,7 @@ def instance_ids(data, kind: str = "sample") -> np.ndarray:
     if kind == "raw_clusters":
         return raw_cluster_ids(data)
     if kind == "raw_neighbours":
-        return raw_neighbour_ids(data)
+        return raw_neighbour_ids(data, neighbours)
     if kind == "sample":
         return np.arange(len(data.y), dtype=np.int64)
     if kind == "recording":
