@@ -29,11 +29,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import pathlib
 import sys
 import time
 
 import numpy as np
+import torch
+
+from skelcl_lib.config import load_config
+from skelcl_lib.data.build import INPUT_FIELDS, build_data, data_info
+from skelcl_lib.data.raw import raw_features
+from skelcl_lib.env import seed_everything
+from skelcl_lib.evaluate.features import extract_features, linear_probe
+from skelcl_lib.evaluate.knn import knn_accuracy, knn_predict
+from skelcl_lib.methods import build_method
+from skelcl_lib.train import fit
 
 # Classes that differ by time direction or by side, by their names in the datasets' class lists.
 PAIRS = (("sit down", "stand up", "time"), ("donning", "doffing", "time"),
@@ -58,9 +67,6 @@ def _pairs(class_names, train_y, test_y, pred):
 
 def _invariance(extractor, x, seed: int = 0):
     """{"time": index, "reflect": index} on clips x (N, 3, T, V, M) (see the module docstring)."""
-    import torch
-    from skelcl_lib.evaluate import extract_features
-
     x = torch.as_tensor(np.asarray(x, dtype=np.float32))
     def feats(z):
         f = extract_features(extractor, z)
@@ -78,8 +84,6 @@ def _invariance(extractor, x, seed: int = 0):
 
 
 def _measure(train, test, f_train, f_test):
-    from skelcl_lib.evaluate import knn_accuracy, knn_predict, linear_probe
-
     knn = knn_accuracy(f_train, train.y, f_test, test.y, k=(1, 20))
     pred = knn_predict(f_train, train.y, f_test, k=1)[0]
     return {"probe": linear_probe(f_train, train.y, f_test, test.y), "knn1": knn[1], "knn20": knn[20],
@@ -87,15 +91,10 @@ def _measure(train, test, f_train, f_test):
 
 
 def run_model(cfg, tag):
-    import torch
-    from skelcl_lib import train as T
-    from skelcl_lib.env import seed_everything
-    from skelcl_lib.evaluate import extract_features
-
     seed_everything(int(cfg["seed"]))
-    train, test = T.build_data(cfg)
-    info = T.data_info(train)
-    method = T.build_method(cfg, info)
+    train, test = build_data(cfg)
+    info = data_info(train)
+    method = build_method(cfg, info)
     rows = {}
     def measure(stage):
         ext = method.feature_extractor().eval()
@@ -104,7 +103,7 @@ def run_model(cfg, tag):
         rows[stage] = r
     measure("untrained")
     t0 = time.time()
-    T.fit(method, train, cfg, None, info=info)
+    fit(method, train, cfg, None, info=info)
     wall = time.time() - t0
     measure("trained")
     return {"tag": tag, "kind": "model", "wall_s": round(wall, 1), "threads": torch.get_num_threads(),
@@ -112,13 +111,10 @@ def run_model(cfg, tag):
 
 
 def run_raw(cfg, tag):
-    from skelcl_lib import train as T
-    from skelcl_lib.evaluate import raw_features
-
     rows = {}
-    recorded = T.load_config(cfg["_name"], cfg["_overrides"] + [f"data.{k}=null" for k in T.INPUT_FIELDS])
+    recorded = load_config(cfg["_name"], cfg["_overrides"] + [f"data.{k}=null" for k in INPUT_FIELDS])
     for stage, c in (("recorded", recorded), ("model_input", cfg)):
-        train, test = T.build_data(c)
+        train, test = build_data(c)
         rows[stage] = _measure(train, test, raw_features(train), raw_features(test))
     return {"tag": tag, "kind": "raw", "num_train": len(train), "num_test": len(test), **rows}
 
@@ -132,9 +128,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True, help="JSON-lines file to append to")
     args = ap.parse_args(argv)
 
-    from skelcl_lib import train as T
 
-    cfg = T.load_config(args.config, args.overrides)
+    cfg = load_config(args.config, args.overrides)
     cfg["train"]["progress"] = False
     cfg["train"]["save_every"] = 0
     head = {"config": args.config, "set": args.overrides, "seed": cfg["seed"],

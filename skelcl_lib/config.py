@@ -302,7 +302,7 @@ MODEL = {   # per method: the keyword arguments of its builder
         "rotate_symmetric": boolean(), "pooling": text("mean", "sum", "last"),
         "head": text("none", "linear", "mlp", null=True), "head_dim": integer(1),
         "shear_amplitude": number(0), "streams": STREAM_LIST, "layout": text(),
-        "motion_scale": number(0, lo_open=True),
+        "motion_scale": number(0, lo_open=True), "twin_positives": boolean(),
     },
     "skeletonclr": _STGCN_MODEL,
     "aimclr": {**_STGCN_MODEL, "mining_epoch": integer(0), "topk": integer(1),

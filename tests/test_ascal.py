@@ -233,3 +233,40 @@ def test_ascal_cpu_recipe_keeps_time_direction_and_handedness_on_every_layout():
         for view in (m.view_q, m.view_k):
             assert [type(t).__name__ for t in view] == ["Center", "ProperShear"]
             assert view[1].amplitude == 1.0
+
+
+def test_twin_positives_add_the_queued_keys_of_named_clips_as_positives():
+    from skelcl_lib.methods.moco import moco_logits
+    torch.manual_seed(0)
+    plain, twins = _small(skip_warmup_epoch=True), _small(skip_warmup_epoch=True, twin_positives=True)
+    twins.load_state_dict(plain.state_dict(), strict=False)          # same weights and keys
+    x, y = _batch(n=4)
+    twins.on_epoch_start(1), plain.on_epoch_start(1)
+    with pytest.raises(ValueError, match="twin_positives needs batches"):
+        twins.training_step((x, y))
+    # no queued key has any of the batch's ids yet: exactly the official loss
+    ids = torch.tensor([[0, 1], [1, 0], [2, 3], [3, 2]])
+    torch.manual_seed(5)
+    loss_plain, _ = plain.training_step((x, y))
+    torch.manual_seed(5)
+    loss_twins, _ = twins.training_step((x, y, ids))
+    assert torch.allclose(loss_plain, loss_twins)
+    assert twins.queue.ids[:4].tolist() == [0, 1, 2, 3]             # column 0 stored
+    # now clip 1's key is queued: it is a positive of clip 0 (its listed neighbour) and of clip 1
+    queue = twins.queue.snapshot()
+    torch.manual_seed(6)
+    x_q = twins.streams(twins.view_q(x[:, :, :twins.selected_frames]))
+    x_k = twins.streams(twins.view_k(x[:, :, :twins.selected_frames]))
+    q, k = twins.encoder_q(x_q), twins.encoder_k(x_k)
+    logits = moco_logits(q, k, queue, twins.tau)
+    logp = torch.log_softmax(logits, dim=1)
+    rows = torch.tensor([0, 1, 2, 3])
+    same = twins.queue.same_id_mask(ids)
+    assert same[0, rows].tolist() == [True, True, False, False]
+    expected = -torch.stack([(logp[i, 0] + logp[i, 1:][same[i]].sum()) / (1 + same[i].sum())
+                             for i in range(4)]).mean()
+    torch.manual_seed(6)
+    loss, _ = twins.training_step((x, y, ids))
+    assert torch.allclose(loss, expected, atol=1e-5)
+    cfg = load_config("ascal_tiny", ["model.twin_positives=true", "data.instance_ids=raw_neighbours"])
+    assert cfg["model"]["twin_positives"] is True

@@ -23,7 +23,7 @@ from torch import nn
 
 from ..augment import STREAMS, Center, ascal_view, to_stream
 from ..models.lstm import LSTMEncoder
-from .moco import KeyQueue, info_nce, make_key_encoder, momentum_update
+from .moco import KeyQueue, info_nce_from_logits, make_key_encoder, moco_logits, momentum_update, nnm_loss
 
 
 class CenteredCrop(nn.Module):
@@ -121,14 +121,21 @@ class ASCAL(nn.Module):
     whose T also crops every training clip; ``head_q``: the optional projection head (None in
     the paper). ``l2_normalize``: MoCo-style L2 normalisation of q and k (off in the official
     code); ``skip_warmup_epoch``: train from epoch 1 instead of the official forward-only first
-    epoch. :meth:`build` makes the parts from the official options.
+    epoch. ``twin_positives`` (not in the official code, off by default): the queued keys whose
+    clip id equals one of the ids the batch carries for a clip (``batch[2]``, ``data.instance_ids``;
+    e.g. its raw-coordinate neighbours) are extra positives, with the multi-positive loss
+    :func:`~skelcl_lib.methods.moco.nnm_loss` (M = [1 | same id]); it needs a queue built with
+    ``track_ids=True``. :meth:`build` makes the parts from the official options.
     """
 
     def __init__(self, encoder_q: LSTMEncoder, queue: KeyQueue, view_q: Callable, view_k: Callable,
                  streams: StreamInput, crop: CenteredCrop, head_q: nn.Module | None = None,
                  alpha: float = 0.999, tau: float = 0.06, l2_normalize: bool = False,
-                 skip_warmup_epoch: bool = False):
+                 skip_warmup_epoch: bool = False, twin_positives: bool = False):
         super().__init__()
+        if twin_positives and queue.ids is None:
+            raise ValueError("ASCAL: twin_positives needs a queue built with track_ids=True")
+        self.twin_positives = bool(twin_positives)
         self.streams = streams
         self.alpha, self.tau = float(alpha), float(tau)
         self.selected_frames = crop.frames
@@ -151,7 +158,7 @@ class ASCAL(nn.Module):
               blur_normalize: bool = False, rotate_symmetric: bool = False,
               pooling: str = "mean", head: str | None = None, head_dim: int = 512,
               shear_amplitude: float = 1.0, streams=("joint",), layout: str = "ntu25",
-              motion_scale: float = 10.0) -> "ASCAL":
+              motion_scale: float = 10.0, twin_positives: bool = False) -> "ASCAL":
         """AS-CAL from the options of the official code (the keys of a config's ``model`` section).
 
         input_size: C·V·M of a frame (150 for NTU-25 with two bodies).
@@ -171,18 +178,21 @@ class ASCAL(nn.Module):
         ("joint", "motion"), each stream derived from the augmented view; input_size is then the
         per-stream size C·V·M and the LSTM gets S times as many inputs. Not an official option.
         layout: the joint layout (for the bone stream). motion_scale: the motion stream's factor.
+        twin_positives: queued keys of the clips the batch's ids name are extra positives (see the
+        class; not an official option).
         """
         stream_input = StreamInput(streams, layout, motion_scale)
         encoder_q = LSTMEncoder(int(input_size) * len(stream_input.streams), hidden_size, num_layers,
                                 pooling=pooling)
         head_q = make_ascal_head(head, encoder_q.out_dim, head_dim)
-        queue = KeyQueue(K, encoder_q.out_dim if head_q is None else head_dim, init="uniform")
+        queue = KeyQueue(K, encoder_q.out_dim if head_q is None else head_dim, init="uniform",
+                         track_ids=twin_positives)
         opts = dict(joint=center_joint, blur_normalize=blur_normalize, rotate_symmetric=rotate_symmetric,
                     shear_amplitude=shear_amplitude)
         view_q = ascal_augmentation(augmentation, **opts)
         view_k = ascal_augmentation(augmentation if key_augmentation is None else key_augmentation, **opts)
         return cls(encoder_q, queue, view_q, view_k, stream_input, CenteredCrop(selected_frames, center_joint),
-                   head_q, alpha, tau, l2_normalize, skip_warmup_epoch)
+                   head_q, alpha, tau, l2_normalize, skip_warmup_epoch, twin_positives)
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -195,7 +205,10 @@ class ASCAL(nn.Module):
         self.forward_only = epoch == 1 and not self.skip_warmup_epoch
 
     def training_step(self, batch):
-        """batch = (x, y), x: (N, 3, T, V, M) raw joints -> (loss or None, logs). y is unused."""
+        """batch = (x, y) or (x, y, ids), x: (N, 3, T, V, M) raw joints -> (loss or None, logs).
+        y is unused; ids only with ``twin_positives``."""
+        if self.twin_positives and (len(batch) < 3 or batch[2] is None):
+            raise ValueError("ASCAL: twin_positives needs batches (x, y, ids), as train.fit makes them")
         x = batch[0][:, :, : self.selected_frames]
         x_q = self.streams(self.view_q(x))              # query view x̃
         x_k = self.streams(self.view_k(x))              # key view x̄, an independent draw
@@ -210,8 +223,14 @@ class ASCAL(nn.Module):
             # official quirk: raw dot products, no L2 normalisation; l2_normalize=True normalises
             if self.l2_normalize:
                 q, k = F.normalize(q, dim=1), F.normalize(k, dim=1)
-            loss = info_nce(q, k, self.queue.snapshot(), self.tau)
-        self.queue.enqueue(k)                           # current keys are never their own negatives
+            logits = moco_logits(q, k, self.queue.snapshot(), self.tau)
+            if self.twin_positives:
+                same = self.queue.same_id_mask(batch[2])
+                loss = nnm_loss(logits, torch.cat([torch.ones_like(same[:, :1]), same], dim=1).float())
+            else:
+                loss = info_nce_from_logits(logits)
+        # current keys are never their own negatives
+        self.queue.enqueue(k, ids=batch[2] if self.twin_positives else None)
         logs = {"loss": loss.detach(), "q_norm": q.detach().norm(dim=1).mean(),
                 "k_norm": k.norm(dim=1).mean()}             # tensors: the loop syncs once per epoch
         if self.forward_only:                           # official warm-up; skip_warmup_epoch=True trains
