@@ -107,10 +107,14 @@ def _device(tc: dict, rank: int, world: int) -> torch.device:
     return pick_device(None if tc["device"] == "auto" else tc["device"])
 
 
-def _progress(loader, epoch: int, tc: dict, rank: int):
+def _progress(steps: int, epoch: int, tc: dict, rank: int):
+    """A progress bar of ``steps`` steps, or None. It is given the count only, never the loader:
+    ``tqdm.auto`` opens an iterator of the iterable it wraps, and each DataLoader iterator draws
+    its base seed from the global torch RNG, so a wrapped loader would shift every augmentation
+    of the run (a run with the bar would not repeat the same run without it)."""
     if not tc["progress"] or rank != 0:
-        return loader
-    return tqdm(loader, desc=f"epoch {epoch}/{tc['epochs']}", leave=False, dynamic_ncols=True)
+        return None
+    return tqdm(total=steps, desc=f"epoch {epoch}/{tc['epochs']}", leave=False, dynamic_ncols=True)
 
 
 def fit(method: nn.Module, train, config: dict, run_dir=None, resume: bool = False,
@@ -172,8 +176,8 @@ def fit(method: nn.Module, train, config: dict, run_dir=None, resume: bool = Fal
         method.train()
         method.on_epoch_start(epoch)
         sums, steps, updates, seen, t0 = {}, 0, 0, 0, time.time()
-        bar = _progress(loader, epoch, tc, rank)
-        for batch in bar:
+        bar = _progress(len(loader), epoch, tc, rank)
+        for batch in loader:
             batch = [b.to(device, non_blocking=True) for b in batch]
             for group in optimizer.param_groups:
                 group["lr"] = lr_at_step(epoch, steps, len(loader), tc)
@@ -193,9 +197,13 @@ def fit(method: nn.Module, train, config: dict, run_dir=None, resume: bool = Fal
             for k, v in logs.items():
                 sums[k] = sums.get(k, 0.0) + (v.detach().float() if torch.is_tensor(v) else float(v))
             steps, seen = steps + 1, seen + len(batch[0])
-            if hasattr(bar, "set_postfix") and (device.type == "cpu" or steps % 25 == 1):
-                bar.set_postfix(loss=f"{float(logs.get('loss', float('nan'))):.4f}",
-                                samples_s=f"{seen / max(time.time() - t0, 1e-9):.0f}")
+            if bar is not None:
+                bar.update(1)
+                if device.type == "cpu" or steps % 25 == 1:
+                    bar.set_postfix(loss=f"{float(logs.get('loss', float('nan'))):.4f}",
+                                    samples_s=f"{seen / max(time.time() - t0, 1e-9):.0f}")
+        if bar is not None:
+            bar.close()
 
         # --- end of epoch: one log row, the checkpoints
         seconds = time.time() - t0
