@@ -3,21 +3,9 @@ invariance indices) and one raw row, appended as JSON lines."""
 
 import json
 
-import pytest
-import torch
-
 from datapaths import load_script
 
 recipe = load_script("benchmarks/ascal_recipe.py")
-
-
-@pytest.fixture(autouse=True)
-def _one_thread(tmp_path, monkeypatch):
-    monkeypatch.setenv("SKELCL_CACHE", str(tmp_path / "cache"))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_model_and_raw_rows_are_appended(tmp_path):
