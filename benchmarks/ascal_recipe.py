@@ -127,8 +127,6 @@ def main(argv=None) -> int:
     ap.add_argument("--raw", action="store_true", help="raw coordinates instead of a model")
     ap.add_argument("--out", required=True, help="JSON-lines file to append to")
     args = ap.parse_args(argv)
-
-
     cfg = load_config(args.config, args.overrides)
     cfg["train"]["progress"] = False
     cfg["train"]["save_every"] = 0

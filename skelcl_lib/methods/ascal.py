@@ -23,7 +23,8 @@ from torch import nn
 
 from ..augment import STREAMS, Center, ascal_view, to_stream
 from ..models.lstm import LSTMEncoder
-from .moco import KeyQueue, info_nce_from_logits, make_key_encoder, moco_logits, momentum_update, nnm_loss
+from .moco import (KeyQueue, info_nce_from_logits, make_key_encoder, moco_logits, momentum_update, nnm_loss,
+                   twin_positive_mask)
 
 
 class CenteredCrop(nn.Module):
@@ -225,8 +226,7 @@ class ASCAL(nn.Module):
                 q, k = F.normalize(q, dim=1), F.normalize(k, dim=1)
             logits = moco_logits(q, k, self.queue.snapshot(), self.tau)
             if self.twin_positives:
-                same = self.queue.same_id_mask(batch[2])
-                loss = nnm_loss(logits, torch.cat([torch.ones_like(same[:, :1]), same], dim=1).float())
+                loss = nnm_loss(logits, twin_positive_mask(self.queue.same_id_mask(batch[2])))
             else:
                 loss = info_nce_from_logits(logits)
         # current keys are never their own negatives

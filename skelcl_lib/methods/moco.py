@@ -94,6 +94,12 @@ def nnm_loss(logits_normal: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return -((mask * logp).sum(dim=1) / mask.sum(dim=1)).mean()
 
 
+def twin_positive_mask(same: torch.Tensor) -> torch.Tensor:
+    """same (N, K) bool, queued keys that count as positives -> M = [1 | same] (N, 1 + K) float,
+    the positive mask of :func:`nnm_loss` with the key in column 0."""
+    return torch.cat([torch.ones_like(same[:, :1]), same], dim=1).float()
+
+
 def positive_accuracy(logits: torch.Tensor) -> torch.Tensor:
     """The fraction of queries whose positive (column 0) has the largest logit (a training log)."""
     return (logits.argmax(1) == 0).float().mean()

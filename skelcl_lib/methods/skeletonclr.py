@@ -17,7 +17,7 @@ from ..models.heads import projection_mlp
 from ..models.stgcn import STGCN, official_weights_init
 from ..skeleton import get_layout
 from .moco import (KeyQueue, info_nce_from_logits, make_key_encoder, moco_logits, momentum_update, nnm_loss,
-                   positive_accuracy)
+                   positive_accuracy, twin_positive_mask)
 
 # The logit of a masked queue entry (``mask_same_instance``): exp() of it underflows to 0 in
 # float32, and unlike −inf it keeps 0·log p finite in D3M's soft cross-entropy (and fits float16).
@@ -225,7 +225,7 @@ class SkeletonCLR(nn.Module):
         :func:`~skelcl_lib.methods.moco.nnm_loss`; otherwise None (the key is the only positive)."""
         if same is None or not self.twin_positives:
             return None
-        return torch.cat([torch.ones_like(same[:, :1]), same], dim=1).float()
+        return twin_positive_mask(same)
 
     @staticmethod
     def instance_loss(l_n: torch.Tensor, positives: torch.Tensor | None = None) -> torch.Tensor:
