@@ -14,7 +14,7 @@ PACKAGE = ROOT / "skelcl_lib"
 
 # Lower layers never import higher ones; a module may import its own layer when that adds no cycle.
 LAYERS = [
-    ("base", ["skelcl_lib", "errors", "_lazy", "skeleton", "env", "config", "configs"]),
+    ("base", ["skelcl_lib", "errors", "_lazy", "skeleton", "env", "config", "configs", "neighbours"]),
     ("data", ["data", "augment", "viz"]),
     ("models", ["models"]),
     ("methods", ["methods"]),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..neighbours import nearest_rows
+
 
 def valid_lengths(x: np.ndarray) -> np.ndarray:
     """Per sample, 1 + the index of the last frame with any non-zero coordinate (at least 1).
@@ -51,21 +53,6 @@ def raw_features(data, t_resample: int = 20, chunk: int = 512) -> np.ndarray:
 
 def nearest_other(features: np.ndarray, k: int, chunk: int = 1024) -> np.ndarray:
     """(N, k') int64, k' = min(k, N − 1): for each row of ``features`` (N, D), the positions of
-    its k' nearest *other* rows by cosine distance, nearest first (ties by position). Computed in
-    chunks of rows, so N may be large."""
-    f = np.asarray(features, dtype=np.float32)
-    n = len(f)
-    k = max(0, min(int(k), n - 1))
-    out = np.empty((n, k), dtype=np.int64)
-    if k == 0:
-        return out
-    f = f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)
-    for s in range(0, n, chunk):
-        d = 1.0 - f[s:s + chunk] @ f.T                                   # (B, N)
-        rows = np.arange(len(d))
-        d[rows, s + rows] = np.inf                                       # never the clip itself
-        part = np.argpartition(d, k - 1, axis=1)[:, :k]
-        dp = np.take_along_axis(d, part, axis=1)
-        order = np.lexsort((part, dp), axis=1)
-        out[s:s + chunk] = np.take_along_axis(part, order, axis=1)
-    return out
+    its k' nearest *other* rows by cosine distance, nearest first (ties by position;
+    :func:`skelcl_lib.neighbours.nearest_rows`). Computed in chunks of rows, so N may be large."""
+    return nearest_rows(features, None, k, "cosine", chunk)[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..neighbours import nearest_rows
 from .features import as_labels
 
 
@@ -11,32 +12,10 @@ def nearest_neighbors(train_f, query_f, k: int, metric: str = "cosine", chunk: i
     """The k nearest training ("gallery") samples of each query: ``(indices, distances)``, (Q, k).
 
     cosine: features L2-normalised, distance = 1 − cos; euclidean: plain L2 distance.
-    Neighbours are sorted by distance, equal distances by gallery index.
+    Neighbours are sorted by distance, equal distances by gallery index
+    (:func:`skelcl_lib.neighbours.nearest_rows`).
     """
-    train_f = np.asarray(train_f, dtype=np.float32)
-    query_f = np.asarray(query_f, dtype=np.float32)
-    if metric == "cosine":
-        train_f = train_f / np.maximum(np.linalg.norm(train_f, axis=1, keepdims=True), 1e-12)
-        query_f = query_f / np.maximum(np.linalg.norm(query_f, axis=1, keepdims=True), 1e-12)
-    elif metric != "euclidean":
-        raise ValueError(f"metric: expected 'cosine' or 'euclidean', got {metric!r}")
-    n = len(train_f)
-    k = int(min(k, n))
-    idx = np.empty((len(query_f), k), dtype=np.int64)
-    dist = np.empty((len(query_f), k), dtype=np.float32)
-    sq_train = (train_f ** 2).sum(1)
-    for s in range(0, len(query_f), chunk):
-        q = query_f[s:s + chunk]
-        if metric == "cosine":
-            d = 1.0 - q @ train_f.T                                      # (B, N)
-        else:
-            d = np.sqrt(np.maximum((q ** 2).sum(1)[:, None] + sq_train[None] - 2 * q @ train_f.T, 0))
-        part = np.argpartition(d, k - 1, axis=1)[:, :k] if k < n else np.tile(np.arange(n), (len(q), 1))
-        dp = np.take_along_axis(d, part, axis=1)
-        order = np.lexsort((part, dp), axis=1)                           # by distance, then index
-        idx[s:s + chunk] = np.take_along_axis(part, order, axis=1)
-        dist[s:s + chunk] = np.take_along_axis(dp, order, axis=1)
-    return idx, dist
+    return nearest_rows(train_f, query_f, k, metric, chunk)
 
 
 def majority_vote(neighbor_labels: np.ndarray, num_classes: int) -> np.ndarray:
