@@ -5,7 +5,7 @@
 # Playwright browser download -- then runs `python -m pytest tests/browser -q`.
 # Env: SKELCL_BROWSER_NOTEBOOK (default notebooks/09_inspecting_representations.ipynb),
 # SKELCL_SCREENSHOTS (default outputs/browser/), SKELCL_CHROMIUM (default /usr/bin/chromium),
-# SKELCL_BROWSER_TIMEOUT (seconds for "Run All Cells", default 300). See docs/results/browser_test.md.
+# SKELCL_BROWSER_TIMEOUT (seconds for "Run All Cells", default 1200). See docs/results/browser_test.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python}"
