@@ -22,8 +22,8 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # All cells of the notebook, smoke mode. The limit catches a hang, it is not a speed target: Run
-# All Cells took 3-13 s on a quiet machine and 276 s with two trainings running beside the suite,
-# where a 300 s limit failed the test. SKELCL_BROWSER_TIMEOUT (seconds) changes it.
+# All Cells took 3-13 s on a quiet machine and 276 s with two trainings running beside it, within
+# 10 % of the earlier 300 s limit. SKELCL_BROWSER_TIMEOUT (seconds) changes it.
 RUN_TIMEOUT_MS = 1000 * float(os.environ.get("SKELCL_BROWSER_TIMEOUT") or 1200)
 CHANGE_TIMEOUT_MS = 90_000        # one redraw after a control changed (may compute a t-SNE)
 IMAGE_URLS = ("data:image/png", "blob:")   # JupyterLab shows a PNG output as either
