@@ -1,0 +1,113 @@
+"""Which part of the initialisation decides where a run ends: one pretraining run of seed RUN
+(its data order, augmentations and every other initial weight) with chosen tensors of the
+initial weights taken from seed DONOR instead.
+
+``--parts`` lists prefixes of the method's state-dict keys (``encoder_q.backbone.blocks.0.gcn.``,
+``encoder_q.head.`` ...). A part given for the query encoder is copied into the key encoder too
+when the config starts the key encoder as a copy (``model.key_init_copy``), so both encoders start
+equal as in an ordinary run. The donor is built with the same config in a forked random stream, so
+the run's own stream (the views, the batches) is the one an ordinary run of seed RUN draws.
+``--balanced-first-layer`` instead redraws the first graph convolution as one orthogonal
+(C_out, C_in) block per partition at the official scale (0.02 · √C_out per column; its own stream).
+
+With ``probe.every`` the log rows carry the probe / kNN-1 per epoch (``run_dir/log.jsonl``), as in
+``skelcl pretrain``; the final probe goes to ``run_dir/probe.json``.
+
+Usage:
+  python benchmarks/stgcn_init_swap.py --config skeletonclr_cpu --run-seed 1 --donor-seed 0 \\
+      --parts encoder_q.backbone.blocks.0.gcn. --run-dir RUN [--set KEY=VALUE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+
+import torch
+
+from skelcl_lib.config import load_config, validate
+from skelcl_lib.data.build import build_data, build_pretrain_set, data_info
+from skelcl_lib.env import seed_everything
+from skelcl_lib.methods import build_method
+from skelcl_lib.pretrain import epoch_probe, quick_probe
+from skelcl_lib.rundir import write_config
+from skelcl_lib.train import fit
+
+
+def donor_parts(method, config: dict, info: dict, donor_seed: int, parts) -> list[str]:
+    """Copy the tensors whose keys start with one of ``parts`` (query-encoder prefixes also name
+    the key encoder's when ``model.key_init_copy``) from the method seed ``donor_seed`` builds;
+    the global random stream is left as it was. Returns the keys copied."""
+    prefixes = list(parts)
+    if config["model"].get("key_init_copy"):
+        prefixes += [p.replace("encoder_q.", "encoder_k.", 1) for p in parts if p.startswith("encoder_q.")]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(donor_seed))
+        donor = build_method(config, info).state_dict()
+    state = method.state_dict()
+    taken = [k for k in state if any(k.startswith(p) for p in prefixes)]
+    unknown = [p for p in parts if not any(k.startswith(p) for k in state)]
+    if unknown:
+        raise ValueError(f"--parts: no state-dict key starts with {unknown}")
+    for k in taken:
+        state[k] = donor[k].clone()
+    method.load_state_dict(state)
+    return taken
+
+
+def balanced_first_layer(method, seed: int) -> None:
+    """The first block's graph convolution (K·C_out, C_in) as K orthogonal (C_out, C_in) blocks,
+    columns of norm 0.02·√C_out (the expected norm under the official N(0, 0.02)); the key
+    encoder starts as the same copy of the query encoder as before."""
+    conv = method.encoder_q.backbone.blocks[0].gcn.conv
+    k = len(method.encoder_q.backbone.A)
+    c_out = conv.weight.shape[0] // k
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(int(seed))
+        for j in range(k):
+            block = torch.empty(c_out, conv.weight.shape[1])
+            torch.nn.init.orthogonal_(block)
+            conv.weight[j * c_out:(j + 1) * c_out, :, 0, 0] = block * 0.02 * c_out ** 0.5
+    method.encoder_k.load_state_dict(method.encoder_q.state_dict())
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--config", default="skeletonclr_cpu")
+    p.add_argument("--run-seed", type=int, required=True)
+    p.add_argument("--donor-seed", type=int, default=None)
+    p.add_argument("--parts", default="", help="comma-separated state-dict key prefixes taken from the donor")
+    p.add_argument("--balanced-first-layer", action="store_true")
+    p.add_argument("--run-dir", required=True)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    a = p.parse_args(argv)
+    parts = [s for s in a.parts.split(",") if s]
+    if parts and a.donor_seed is None:
+        p.error("--parts needs --donor-seed")
+    config = validate(load_config(a.config, list(a.set) + [f"seed={a.run_seed}"]))
+    if config["method"] not in ("skeletonclr", "aimclr"):
+        p.error(f"--config: an ST-GCN method (skeletonclr, aimclr), got {config['method']}")
+    seed_everything(a.run_seed)
+    train, test = build_data(config)
+    pretrain_set = build_pretrain_set(config, train)
+    info = data_info(pretrain_set)
+    method = build_method(config, info)
+    if parts:
+        taken = donor_parts(method, config, info, a.donor_seed, parts)
+        print(f"{len(taken)} tensors from seed {a.donor_seed}", file=sys.stderr)
+    if a.balanced_first_layer:
+        balanced_first_layer(method, 1000 + a.run_seed)
+    run_dir = pathlib.Path(a.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_config(run_dir, config)
+    fit(method, pretrain_set, config, run_dir, info=info, on_epoch_end=epoch_probe(method, train, test, config))
+    result = quick_probe(method, train, test, config)
+    (run_dir / "probe.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({"linear": result["linear"], "knn": result["knn"]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
