@@ -10,8 +10,9 @@ the run's own stream (the views, the batches) is the one an ordinary run of seed
 ``--balanced-first-layer`` instead redraws the first graph convolution as one orthogonal
 (C_out, C_in) block per partition at the official scale (0.02 · √C_out per column; its own stream).
 
-With ``probe.every`` the log rows carry the probe / kNN-1 per epoch (``run_dir/log.jsonl``), as in
-``skelcl pretrain``; the final probe goes to ``run_dir/probe.json``.
+The run is :func:`skelcl_lib.pretrain.pretrain` with the change applied to the built method before
+training: with ``probe.every`` the log rows carry the probe / kNN-1 per epoch
+(``run_dir/log.jsonl``); the final probe goes to ``run_dir/probe.json``.
 
 Usage:
   python benchmarks/stgcn_init_swap.py --config skeletonclr_cpu --run-seed 1 --donor-seed 0 \\
@@ -21,19 +22,13 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import json
-import pathlib
 import sys
 
 import torch
 
 from skelcl_lib.config import load_config, validate
-from skelcl_lib.data.build import build_data, build_pretrain_set, data_info
-from skelcl_lib.env import seed_everything
 from skelcl_lib.methods import build_method
-from skelcl_lib.pretrain import epoch_probe, quick_probe
-from skelcl_lib.rundir import write_config
-from skelcl_lib.train import fit
+from skelcl_lib.pretrain import pretrain
 
 
 def donor_parts(method, config: dict, info: dict, donor_seed: int, parts) -> list[str]:
@@ -89,23 +84,14 @@ def main(argv=None) -> int:
     config = validate(load_config(a.config, list(a.set) + [f"seed={a.run_seed}"]))
     if config["method"] not in ("skeletonclr", "aimclr"):
         p.error(f"--config: an ST-GCN method (skeletonclr, aimclr), got {config['method']}")
-    seed_everything(a.run_seed)
-    train, test = build_data(config)
-    pretrain_set = build_pretrain_set(config, train)
-    info = data_info(pretrain_set)
-    method = build_method(config, info)
-    if parts:
-        taken = donor_parts(method, config, info, a.donor_seed, parts)
-        print(f"{len(taken)} tensors from seed {a.donor_seed}", file=sys.stderr)
-    if a.balanced_first_layer:
-        balanced_first_layer(method, 1000 + a.run_seed)
-    run_dir = pathlib.Path(a.run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_config(run_dir, config)
-    fit(method, pretrain_set, config, run_dir, info=info, on_epoch_end=epoch_probe(method, train, test, config))
-    result = quick_probe(method, train, test, config)
-    (run_dir / "probe.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps({"linear": result["linear"], "knn": result["knn"]}))
+
+    def prepare(method, config, info):
+        if parts:
+            taken = donor_parts(method, config, info, a.donor_seed, parts)
+            print(f"{len(taken)} tensors from seed {a.donor_seed}", file=sys.stderr)
+        if a.balanced_first_layer:
+            balanced_first_layer(method, 1000 + a.run_seed)
+    pretrain(config, a.run_dir, prepare=prepare)
     return 0
 
 

@@ -96,7 +96,8 @@ def record_resume_changes(run_dir, changes: list[tuple]) -> None:
     print(f"resuming {run_dir} after epoch {epoch} with changed settings: {line}", file=sys.stderr)
 
 
-def pretrain(config: dict, run_dir=None, resume: bool = False, allow_config_change: bool = False) -> pathlib.Path:
+def pretrain(config: dict, run_dir=None, resume: bool = False, allow_config_change: bool = False,
+             prepare=None) -> pathlib.Path:
     """Build data and method from ``config``, run :func:`~skelcl_lib.train.fit` on the
     pretraining set (:func:`~skelcl_lib.data.build.build_pretrain_set`: the labelled training
     split, plus the clips of ``data.unlabelled_subjects`` extra performers of the generator; the
@@ -107,6 +108,8 @@ def pretrain(config: dict, run_dir=None, resume: bool = False, allow_config_chan
     ``run_dir/probe.json`` and printed; ``probe.enabled: false`` skips it. ``probe.every: N``
     also probes after every N-th epoch, into ``log.jsonl`` (:func:`epoch_probe`). ``resume`` continues
     the run in ``run_dir`` when its config is the same (see :func:`resume_changes`).
+    ``prepare(method, config, info)``, when given, runs on the built method before training (a
+    diagnostic that changes the initial weights, e.g. ``benchmarks/stgcn_init_swap.py``).
     """
     validate(config)
     run_dir = pathlib.Path(run_dir or config.get("run_dir") or pathlib.Path("runs") / config.get("name", "run"))
@@ -119,6 +122,8 @@ def pretrain(config: dict, run_dir=None, resume: bool = False, allow_config_chan
         pretrain_set = build_pretrain_set(config, train)   # train itself unless data.unlabelled_subjects
         info = data_info(pretrain_set)
         method = build_method(config, info)
+        if prepare is not None:
+            prepare(method, config, info)
         if rank == 0:
             run_dir.mkdir(parents=True, exist_ok=True)
             if changes:

@@ -70,3 +70,23 @@ def test_main_runs_and_writes_the_probe(tmp_path):
     assert 0.0 <= probe["linear"] <= 1.0
     rows = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert len(rows) == 1 and "probe_knn1" in rows[0]
+
+
+def test_pretrain_trains_from_what_prepare_left(tmp_path):
+    """``pretrain(prepare=...)`` changes the built method before the first step (the swap's hook)."""
+    from skelcl_lib.pretrain import pretrain
+    from skelcl_lib.rundir import read_checkpoint
+
+    calls = []
+
+    def prepare(method, config, info):
+        calls.append(config["seed"])
+        with torch.no_grad():
+            method.encoder_q.head[-1].bias.fill_(5.0)
+
+    config = load_config("skeletonclr_tiny", ["train.epochs=1", "train.save_every=1", "probe.enabled=false"])
+    run = pretrain(config, tmp_path / "run", prepare=prepare)
+    assert calls == [config["seed"]]
+    method, _ = read_checkpoint(run / "ckpt_epoch_001.pt")
+    bias = method.encoder_q.head[-1].bias
+    assert (bias - 5.0).abs().max() < 1.0 and (bias != 5.0).any()     # started at 5, then trained
