@@ -52,10 +52,11 @@ def donor_parts(method, config: dict, info: dict, donor_seed: int, parts) -> lis
     return taken
 
 
-def balanced_first_layer(method, seed: int) -> None:
+def balanced_first_layer(method, seed: int, copy_to_key: bool = True) -> None:
     """The first block's graph convolution (K·C_out, C_in) as K orthogonal (C_out, C_in) blocks,
-    columns of norm 0.02·√C_out (the expected norm under the official N(0, 0.02)); the key
-    encoder starts as the same copy of the query encoder as before."""
+    columns of norm 0.02·√C_out (the expected norm under the official N(0, 0.02)); with
+    ``copy_to_key`` (``model.key_init_copy``) the key encoder's first graph convolution gets the
+    same weights, otherwise it keeps its own."""
     conv = method.encoder_q.backbone.blocks[0].gcn.conv
     k = len(method.encoder_q.backbone.A)
     c_out = conv.weight.shape[0] // k
@@ -65,7 +66,8 @@ def balanced_first_layer(method, seed: int) -> None:
             block = torch.empty(c_out, conv.weight.shape[1])
             torch.nn.init.orthogonal_(block)
             conv.weight[j * c_out:(j + 1) * c_out, :, 0, 0] = block * 0.02 * c_out ** 0.5
-    method.encoder_k.load_state_dict(method.encoder_q.state_dict())
+    if copy_to_key:
+        method.encoder_k.backbone.blocks[0].gcn.conv.weight.data.copy_(conv.weight)
 
 
 def main(argv=None) -> int:
@@ -90,7 +92,7 @@ def main(argv=None) -> int:
             taken = donor_parts(method, config, info, a.donor_seed, parts)
             print(f"{len(taken)} tensors from seed {a.donor_seed}", file=sys.stderr)
         if a.balanced_first_layer:
-            balanced_first_layer(method, 1000 + a.run_seed)
+            balanced_first_layer(method, 1000 + a.run_seed, bool(config["model"].get("key_init_copy")))
     pretrain(config, a.run_dir, prepare=prepare)
     return 0
 
