@@ -9,6 +9,13 @@ equal as in an ordinary run. The donor is built with the same config in a forked
 the run's own stream (the views, the batches) is the one an ordinary run of seed RUN draws.
 ``--balanced-first-layer`` instead redraws the first graph convolution as one orthogonal
 (C_out, C_in) block per partition at the official scale (0.02 · √C_out per column; its own stream).
+``--rescale-init all|first`` keeps the seed's initial directions and multiplies the backbone's
+conv weights (every conv, or only the first graph convolution) from the official N(0, 0.02) to
+He's scale √(2 / fan_in). Every conv is followed by BatchNorm, so the untrained network computes
+the same function in training mode (up to BatchNorm's ε); what changes is how far one SGD step
+turns each weight (by about η‖g‖ / ‖w‖, with ‖g‖ ∝ 1 / ‖w‖ under BatchNorm): the official scale
+gives the first graph convolution (fan-in 3) 1/41 of He's scale, i.e. relative steps about 1700
+times larger than at He's scale.
 
 The run is :func:`skelcl_lib.pretrain.pretrain` with the change applied to the built method before
 training: with ``probe.every`` the log rows carry the probe / kNN-1 per epoch
@@ -22,6 +29,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 import torch
@@ -70,6 +78,37 @@ def balanced_first_layer(method, seed: int, copy_to_key: bool = True) -> None:
         method.encoder_k.backbone.blocks[0].gcn.conv.weight.data.copy_(conv.weight)
 
 
+RESCALE = ("all", "first")
+OFFICIAL_STD = 0.02
+
+
+def rescale_init(method, which: str = "all", copy_to_key: bool = True) -> list[str]:
+    """Multiply the query backbone's conv weights (``which``: "all" of them, or "first", block 1's
+    graph convolution) by √(2 / fan_in) / 0.02: the official directions at He's scale. With
+    ``copy_to_key`` (``model.key_init_copy``) the key encoder's same weights get the same values,
+    otherwise they are scaled by the same factors. Returns the names of the scaled weights."""
+    if which not in RESCALE:
+        raise ValueError(f"--rescale-init: expected one of {RESCALE}, got {which!r}")
+    names = []
+    q = method.encoder_q.backbone
+    k = method.encoder_k.backbone
+    key_convs = dict(k.named_modules())
+    with torch.no_grad():
+        for name, conv in q.named_modules():
+            if not isinstance(conv, (torch.nn.Conv1d, torch.nn.Conv2d)):
+                continue
+            if which == "first" and name != "blocks.0.gcn.conv":
+                continue
+            factor = math.sqrt(2.0 / conv.weight[0].numel()) / OFFICIAL_STD
+            conv.weight.mul_(factor)
+            if copy_to_key:
+                key_convs[name].weight.copy_(conv.weight)
+            else:
+                key_convs[name].weight.mul_(factor)
+            names.append(name)
+    return names
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--config", default="skeletonclr_cpu")
@@ -77,6 +116,8 @@ def main(argv=None) -> int:
     p.add_argument("--donor-seed", type=int, default=None)
     p.add_argument("--parts", default="", help="comma-separated state-dict key prefixes taken from the donor")
     p.add_argument("--balanced-first-layer", action="store_true")
+    p.add_argument("--rescale-init", choices=RESCALE, default=None,
+                   help="the official directions at He's scale: every conv, or the first graph conv")
     p.add_argument("--run-dir", required=True)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     a = p.parse_args(argv)
@@ -93,6 +134,9 @@ def main(argv=None) -> int:
             print(f"{len(taken)} tensors from seed {a.donor_seed}", file=sys.stderr)
         if a.balanced_first_layer:
             balanced_first_layer(method, 1000 + a.run_seed, bool(config["model"].get("key_init_copy")))
+        if a.rescale_init:
+            scaled = rescale_init(method, a.rescale_init, bool(config["model"].get("key_init_copy")))
+            print(f"{len(scaled)} conv weights at He's scale", file=sys.stderr)
     pretrain(config, a.run_dir, prepare=prepare)
     return 0
 

@@ -90,3 +90,38 @@ def test_pretrain_trains_from_what_prepare_left(tmp_path):
     method, _ = read_checkpoint(run / "ckpt_epoch_001.pt")
     bias = method.encoder_q.head[-1].bias
     assert (bias - 5.0).abs().max() < 1.0 and (bias != 5.0).any()     # started at 5, then trained
+
+
+@pytest.mark.parametrize("which", ["all", "first"])
+@pytest.mark.parametrize("key_init_copy", [False, True])
+def test_rescale_init_keeps_the_training_mode_function_and_reaches_he_scale(which, key_init_copy):
+    """Every conv is followed by BatchNorm: at He's scale the train-mode features are the same
+    (exactly so with BatchNorm's ε → 0; float64)."""
+    _, _, method = _built(1, key_init_copy)
+    method = method.double()
+    for bn in method.modules():
+        if isinstance(bn, torch.nn.modules.batchnorm._BatchNorm):
+            bn.eps = 1e-30
+    before_state = {k: v.clone() for k, v in method.state_dict().items()}
+    x = torch.randn(4, 3, 20, method.encoder_q.backbone.layout.num_joints, 2, dtype=torch.float64)
+
+    def features(m):
+        torch.manual_seed(7)                                         # the same dropout masks
+        return m.encoder_q.backbone.train()(x).detach()
+
+    before = features(method)
+    names = swap.rescale_init(method, which, copy_to_key=key_init_copy)
+    assert names == ["blocks.0.gcn.conv"] if which == "first" else len(names) > 10
+    torch.testing.assert_close(features(method), before, rtol=1e-9, atol=1e-9)
+    convs = dict(method.encoder_q.backbone.named_modules())
+    for name in names:
+        w = convs[name].weight
+        ratio = w / before_state[f"encoder_q.backbone.{name}.weight"]
+        torch.testing.assert_close(ratio, torch.full_like(ratio, (2.0 / w[0].numel()) ** 0.5 / 0.02))
+        key_w = dict(method.encoder_k.backbone.named_modules())[name].weight
+        if key_init_copy:
+            assert torch.equal(key_w, w)
+        else:
+            assert not torch.equal(key_w, w)
+    with pytest.raises(ValueError, match="--rescale-init"):
+        swap.rescale_init(method, "middle")
