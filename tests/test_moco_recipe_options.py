@@ -1,6 +1,6 @@
 """The ST-GCN MoCo options that are not in the official code (docs/methods.md §9): the own-id mask
 (same sample or same recording) and twin positives in the queue, shuffle-BN emulated by BN groups,
-the queue sized from the dataset, the lr warm-up and the per-epoch probe. Each is off by default,
+no input BatchNorm, the queue sized from the dataset, the lr warm-up and the per-epoch probe. Each is off by default,
 and off it leaves the official step unchanged."""
 
 import math
@@ -206,6 +206,48 @@ def test_bn_groups_normalise_each_group_and_restore_the_key_order():
     torch.testing.assert_close(m.encode(enc, x, shuffle=True), enc(x))   # eval: one batch, no draw
     with pytest.raises(ValueError, match="bn_groups"):
         SkeletonCLR.build(queue_size=16, bn_groups=0, **KW)
+
+
+# --------------------------------------------------------------------------- input_bn
+
+
+@pytest.mark.parametrize("cls", [SkeletonCLR, AimCLR])
+def test_input_bn_off_feeds_the_coordinates_as_they_are(cls):
+    """input_bn=False: the first graph convolution sees the raw joints; the rest is the same network."""
+    torch.manual_seed(0)
+    official = cls.build(queue_size=16, **KW)
+    torch.manual_seed(0)
+    plain = cls.build(queue_size=16, input_bn=False, **KW)
+    assert isinstance(official.encoder_q.backbone.data_bn, torch.nn.BatchNorm1d)
+    for enc in (plain.encoder_q, plain.encoder_k):
+        assert isinstance(enc.backbone.data_bn, torch.nn.Identity)
+    assert not any("data_bn" in k for k in plain.state_dict())
+    same = {k: v for k, v in official.state_dict().items() if "data_bn" not in k}
+    plain.load_state_dict(same)                                   # every other tensor matches
+    x = batch(4)[0]
+    official.train(), plain.train()
+    data_bn = official.encoder_q.backbone.data_bn.eval()          # made the identity (up to its ε)
+    with torch.no_grad():
+        data_bn.weight.fill_(1.0), data_bn.bias.zero_()
+    torch.manual_seed(1)
+    expected = official.encoder_q.backbone(x)
+    torch.manual_seed(1)
+    torch.testing.assert_close(plain.encoder_q.backbone(x), expected, rtol=1e-4, atol=1e-5)
+    torch.manual_seed(1)
+    official.encoder_q.backbone.data_bn.train()                   # batch statistics: not the same
+    assert not torch.allclose(official.encoder_q.backbone(x), expected)
+
+
+def test_input_bn_off_trains_saves_and_reloads(tmp_path):
+    from skelcl_lib.rundir import read_checkpoint
+    cfg = load_config("skeletonclr_tiny", ["model.input_bn=false", "model.queue_size=16", "train.epochs=1"])
+    cfg["run_dir"] = str(tmp_path / "run")
+    pretrain(cfg)
+    method, ckpt = read_checkpoint(tmp_path / "run" / "checkpoint_last.pt")
+    assert ckpt["config"]["model"]["input_bn"] is False
+    assert isinstance(method.encoder_q.backbone.data_bn, torch.nn.Identity)
+    problems = check_config(merge(DEFAULTS, {"method": "skeletonclr", "model": {"input_bn": "no"}}))
+    assert [p.key for p in problems] == ["model.input_bn"]
 
 
 # --------------------------------------------------------------------------- queue_size: auto

@@ -371,12 +371,15 @@ class STGCN(nn.Module):
 
     ``temporal_conv`` ("auto") only chooses how the temporal convs are computed (see
     :class:`STGCNBlock`); it does not change the function, the parameters or the state dict.
+    ``input_bn`` (True, official): the input BatchNorm over the V·C joint-coordinate channels;
+    False replaces it by the identity (coordinates enter as they are; no ``data_bn`` weights in
+    the state dict; docs/methods.md §9.1).
     """
 
     def __init__(self, layout: Layout | str = "ntu25", hidden_channels: int = 16,
                  hidden_dim: int = 256, in_channels: int = 3, dropout: float = 0.5,
                  edge_importance: bool = True, geodesic_partitions: bool = False,
-                 temporal_conv: str = "auto"):
+                 temporal_conv: str = "auto", input_bn: bool = True):
         super().__init__()
         self.layout = get_layout(layout)
         A = torch.from_numpy(spatial_partitions(self.layout, geodesic=geodesic_partitions))
@@ -384,7 +387,8 @@ class STGCN(nn.Module):
         v = self.layout.num_joints
         self.in_channels, self.hidden_channels, self.dropout = in_channels, hidden_channels, dropout
         self.out_dim = hidden_dim
-        self.data_bn = nn.BatchNorm1d(in_channels * v)      # channel index v·C + c
+        # channel index v·C + c; input_bn=False (not the official network): no input normalisation
+        self.data_bn = nn.BatchNorm1d(in_channels * v) if input_bn else nn.Identity()
         h = hidden_channels
         # (in, out, stride) of the ten blocks; block 1 has no residual and no dropout
         spec = [(in_channels, h, 1), (h, h, 1), (h, h, 1), (h, h, 1),
