@@ -10,7 +10,7 @@ and spread. If one direction carries nearly all the variance and follows how muc
 a cosine read-out compares clips mostly by that.
 
     python3 -m skelcl_lib pretrain --config skeletonclr_cpu --set train.lr=0.025 --set train.epochs=3 \
-        --set train.save_every=1 --run-dir runs/sclr_cpu_base          # the run the table read
+        --set model.dropout=0.5 --set train.save_every=1 --run-dir runs/sclr_cpu_base   # the run the table read
     python3 benchmarks/stgcn_feature_geometry.py --run runs/sclr_cpu_base --epochs 1 2 3 \
         --out docs/results/stgcn_feature_geometry.md
 """
@@ -72,7 +72,7 @@ def main(argv=None) -> int:
         print(json.dumps(rows[-1]), flush=True)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        lines = [f"# Where the variance of `{config.get('name', args.run.name)}`'s features (lr {config['train']['lr']}) lies", "",
+        lines = [f"# Where the variance of `{config.get('name', args.run.name)}`'s features (lr {config['train']['lr']}, dropout {config['model'].get('dropout', 0.5)}) lies", "",
                  f"Run on {machine_summary()}. Pooled backbone features of the {len(test)} test clips "
                  f"(kNN memory: the {len(train)} training clips); epoch 0 = the untrained encoder.", "",
                  "| epoch | mean cosine | effective rank | variance on 1st direction | "

@@ -19,7 +19,7 @@ If pretraining raises the performer columns while the action column falls, the i
 is being solved through who performs, not what is performed.
 
     python3 -m skelcl_lib pretrain --config skeletonclr_cpu --set train.lr=0.025 --set train.epochs=3 \
-        --set train.save_every=1 --run-dir runs/sclr_cpu_base          # the run the table read
+        --set model.dropout=0.5 --set train.save_every=1 --run-dir runs/sclr_cpu_base   # the run the table read
     python3 benchmarks/stgcn_shortcut.py --run runs/sclr_cpu_base --epochs 1 2 3 --out docs/results/stgcn_shortcut.md
 """
 
@@ -94,7 +94,7 @@ def main(argv=None) -> int:
     chance = 1.0 / len(np.unique(performer))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        lines = [f"# Action or performer: what the features of `{config.get('name', args.run.name)}` (lr {config['train']['lr']}) tell apart", "",
+        lines = [f"# Action or performer: what the features of `{config.get('name', args.run.name)}` (lr {config['train']['lr']}, dropout {config['model'].get('dropout', 0.5)}) tell apart", "",
                  f"Run on {machine_summary()}. Test split: {len(test)} clips, "
                  f"{len(np.unique(action))} actions, {len(np.unique(performer))} performers "
                  f"(chance for the performer columns ≈ {100 * chance:.1f} %). Leave-one-out cosine "
