@@ -1,0 +1,35 @@
+"""The SkeletonCLR CPU candidate on real data learns: on N-UCLA cross-view its read-outs rise from
+epoch 2 to epoch 8 and end above the same encoder untrained (docs/results/stgcn_cpu_recipe.md §3.8).
+One seed, the config's own; skipped without N-UCLA."""
+
+import pytest
+
+from datapaths import shared_dir
+from skelcl_lib.config import load_config, validate
+from skelcl_lib.data.build import build_data, build_pretrain_set, data_info
+from skelcl_lib.env import seed_everything
+from skelcl_lib.methods import build_method
+from skelcl_lib.pretrain import pretrain, quick_probe
+from skelcl_lib.rundir import read_log
+
+NUCLA = shared_dir() / "data" / "nw_ucla"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (NUCLA / "all_sqe").is_dir(), reason="N-UCLA not found at ../shared/data/nw_ucla")
+def test_skeletonclr_cpu_rises_on_nucla_and_ends_above_its_untrained_encoder(tmp_path):
+    config = validate(load_config("skeletonclr_cpu", [
+        "data.source=nucla", f"data.root={NUCLA}", "data.protocol=xview", "probe.every=2",
+        "train.progress=false", "train.save_every=0"]))
+    train, test = build_data(config)
+    seed_everything(config["seed"])
+    untrained = build_method(config, data_info(build_pretrain_set(config, train))).eval()
+    start = quick_probe(untrained, train, test, config)
+    pretrain(config, tmp_path / "run")
+    curve = {row["epoch"]: row for row in read_log(tmp_path / "run") if "probe_linear" in row}
+    assert sorted(curve) == [2, 4, 6, 8]
+    first, last = curve[2], curve[8]
+    assert last["probe_linear"] >= first["probe_linear"] + 0.05, curve        # §3.8: +7.5 to +28.0 points
+    assert last["probe_knn1"] > first["probe_knn1"], curve
+    assert last["probe_linear"] > start["linear"] + 0.05, (start, last)
+    assert last["probe_knn1"] > start["knn"]["1"] + 0.05, (start, last)
