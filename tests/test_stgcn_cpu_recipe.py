@@ -7,10 +7,8 @@ import pytest
 from datapaths import shared_dir
 from skelcl_lib.config import load_config, validate
 from skelcl_lib.data.build import build_data, build_pretrain_set, data_info
-from skelcl_lib.env import seed_everything
-from skelcl_lib.methods import build_method
 from skelcl_lib.pretrain import pretrain, quick_probe
-from skelcl_lib.rundir import read_log
+from skelcl_lib.rundir import read_log, run_epochs
 
 NUCLA = shared_dir() / "data" / "nw_ucla"
 
@@ -21,11 +19,10 @@ def test_skeletonclr_cpu_rises_on_nucla_and_ends_above_its_untrained_encoder(tmp
     config = validate(load_config("skeletonclr_cpu", [
         "data.source=nucla", f"data.root={NUCLA}", "data.protocol=xview", "probe.every=2",
         "train.progress=false", "train.save_every=0"]))
-    train, test = build_data(config)
-    seed_everything(config["seed"])
-    untrained = build_method(config, data_info(build_pretrain_set(config, train))).eval()
-    start = quick_probe(untrained, train, test, config)
     pretrain(config, tmp_path / "run")
+    train, test = build_data(config)
+    _, untrained = next(run_epochs(tmp_path / "run", config, data_info(build_pretrain_set(config, train)), []))
+    start = quick_probe(untrained, train, test, config)
     curve = {row["epoch"]: row for row in read_log(tmp_path / "run") if "probe_linear" in row}
     assert sorted(curve) == [2, 4, 6, 8]
     first, last = curve[2], curve[8]
