@@ -38,6 +38,8 @@ from skelcl_lib.config import load_config, validate
 from skelcl_lib.methods import build_method
 from skelcl_lib.pretrain import pretrain
 
+OFFICIAL_STD = 0.02   # the std of every conv weight under the official weights_init
+
 
 def donor_parts(method, config: dict, info: dict, donor_seed: int, parts) -> list[str]:
     """Copy the tensors whose keys start with one of ``parts`` (query-encoder prefixes also name
@@ -73,13 +75,12 @@ def balanced_first_layer(method, seed: int, copy_to_key: bool = True) -> None:
         for j in range(k):
             block = torch.empty(c_out, conv.weight.shape[1])
             torch.nn.init.orthogonal_(block)
-            conv.weight[j * c_out:(j + 1) * c_out, :, 0, 0] = block * 0.02 * c_out ** 0.5
+            conv.weight[j * c_out:(j + 1) * c_out, :, 0, 0] = block * OFFICIAL_STD * c_out ** 0.5
     if copy_to_key:
         method.encoder_k.backbone.blocks[0].gcn.conv.weight.data.copy_(conv.weight)
 
 
 RESCALE = ("all", "first")
-OFFICIAL_STD = 0.02
 
 
 def rescale_init(method, which: str = "all", copy_to_key: bool = True) -> list[str]:
