@@ -1,7 +1,7 @@
 """The ST-GCN MoCo options that are not in the official code (docs/methods.md §9): the own-id mask
 (same sample or same recording) and twin positives in the queue, shuffle-BN emulated by BN groups,
-no input BatchNorm, the queue sized from the dataset, the lr warm-up and the per-epoch probe. Each is off by default,
-and off it leaves the official step unchanged."""
+no input BatchNorm, the queue sized from the dataset, the lr warm-up and the per-epoch probe. Each
+is off by default, and off it leaves the official step unchanged."""
 
 import math
 
@@ -19,7 +19,7 @@ from skelcl_lib.methods.moco import KeyQueue, info_nce_from_logits
 from skelcl_lib.methods.skeletonclr import MASKED_LOGIT, auto_queue_size
 from skelcl_lib.optim import lr_at_step
 from skelcl_lib.pretrain import pretrain, resume_changes
-from skelcl_lib.rundir import load_state, read_log, write_config
+from skelcl_lib.rundir import load_state, read_checkpoint, read_log, write_config
 
 KW = dict(hidden_channels=4, hidden_dim=32, feature_dim=16)
 # The tiny run of the options: every option on at once (recording ids on the embedded data).
@@ -239,7 +239,6 @@ def test_input_bn_off_feeds_the_coordinates_as_they_are(cls):
 
 
 def test_input_bn_off_trains_saves_and_reloads(tmp_path):
-    from skelcl_lib.rundir import read_checkpoint
     cfg = load_config("skeletonclr_tiny", ["model.input_bn=false", "model.queue_size=16", "train.epochs=1"])
     cfg["run_dir"] = str(tmp_path / "run")
     pretrain(cfg)
