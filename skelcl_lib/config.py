@@ -202,7 +202,8 @@ def boolean(null: bool = False) -> Field:
 def text(*choices: str, null: bool = False) -> Field:
     if choices:
         return _nullable(Field(f"one of {list(choices)}", lambda v: v in choices), null)
-    return _nullable(Field("a string", lambda v: isinstance(v, str)), null)
+    return _nullable(Field("a string (in quotes where YAML would read a number: '12345', on the command "
+                           "line --set \"key='12345'\")", lambda v: isinstance(v, str)), null)
 
 
 def int_list(lo: int = 0) -> Field:

@@ -64,6 +64,13 @@ def test_types_ranges_and_rules_are_checked_with_the_setting_named(assignment, e
     assert str(_problem([assignment])) == f"--set {assignment}: {key}: expected {expected}"
 
 
+def test_a_number_like_string_setting_says_how_to_quote_it():
+    err = str(_problem(["model.aug_method=12345"], "aimclr_tiny"))
+    assert "model.aug_method: expected a string" in err and "got 12345" in err
+    assert """--set "key='12345'\"""" in err
+    assert load_config("aimclr_tiny", ["model.aug_method='12345'"])["model"]["aug_method"] == "12345"
+
+
 def test_queue_of_the_st_gcn_methods_holds_a_batch_and_the_method_is_known():
     assert "model.queue_size: expected a queue of at least train.batch_size = 32" in str(
         _problem(["train.batch_size=32", "model.queue_size=16"], "skeletonclr_tiny"))
