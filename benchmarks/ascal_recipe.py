@@ -42,6 +42,7 @@ from skelcl_lib.env import seed_everything
 from skelcl_lib.evaluate.features import extract_features, linear_probe
 from skelcl_lib.evaluate.knn import knn_accuracy, knn_predict
 from skelcl_lib.methods import build_method
+from skelcl_lib.pretrain import stretched
 from skelcl_lib.train import fit
 
 # Classes that differ by time direction or by side, by their names in the datasets' class lists.
@@ -93,6 +94,7 @@ def _measure(train, test, f_train, f_test):
 def run_model(cfg, tag):
     seed_everything(int(cfg["seed"]))
     train, test = build_data(cfg)
+    cfg = stretched(cfg, len(train))                  # train.min_steps, as skelcl pretrain does
     info = data_info(train)
     method = build_method(cfg, info)
     rows = {}
@@ -107,6 +109,7 @@ def run_model(cfg, tag):
     wall = time.time() - t0
     measure("trained")
     return {"tag": tag, "kind": "model", "wall_s": round(wall, 1), "threads": torch.get_num_threads(),
+            "epochs": cfg["train"]["epochs"],
             "num_train": len(train), "num_test": len(test), **rows}
 
 

@@ -47,6 +47,8 @@ DEFAULTS: dict = {
     "model": {},
     "train": {
         "epochs": 60,
+        "min_steps": 0,              # at least this many optimiser steps: more epochs on a small
+                                     # dataset, epoch-counted settings scaled (optim.stretch_schedule)
         "batch_size": 32,
         "optimizer": "sgd",          # sgd | adamw
         "lr": 0.01,
@@ -252,6 +254,7 @@ SYNTHETIC = {   # keyword arguments of data.synthetic.make_synthetic
 
 TRAIN = {
     "epochs": integer(1),
+    "min_steps": integer(0),
     "batch_size": integer(1),
     "optimizer": text("sgd", "adamw"),
     "lr": number(0, lo_open=True),

@@ -42,3 +42,57 @@ def lr_at_step(epoch: int, step: int, steps_per_epoch: int, tc: dict) -> float:
     warmup = int(round(float(tc.get("warmup_epochs") or 0) * steps_per_epoch))
     before = (epoch - 1) * steps_per_epoch + step
     return lr * (before + 1) / warmup if before < warmup else lr
+
+
+# Settings counted in epochs that :func:`stretch_schedule` scales with the number of epochs.
+EPOCH_SETTINGS = ("train.lr_milestones", "train.warmup_epochs", "model.mining_epoch")
+
+
+def steps_per_epoch(num_samples: int, tc: dict, world: int = 1) -> int:
+    """Optimiser steps per epoch of :func:`skelcl_lib.train.make_loader` on one rank: the
+    distributed sampler gives each of ``world`` ranks ⌈N / world⌉ samples, cut into batches of
+    ``batch_size`` (the last, partial one dropped with ``drop_last``)."""
+    per_rank = -(-int(num_samples) // int(world))
+    batch = int(tc["batch_size"])
+    return per_rank // batch if tc["drop_last"] else -(-per_rank // batch)
+
+
+def stretch_schedule(config: dict, steps: int) -> tuple[dict, dict]:
+    """(config, changes) for a run of ``steps`` optimiser steps per epoch under ``train.min_steps``.
+
+    ``train.min_steps`` S > 0 (0, the default, leaves the config as it is): when
+    ``train.epochs`` E gives fewer than S steps, the run gets E' = ⌈S / steps⌉ epochs, and every
+    setting counted in epochs (:data:`EPOCH_SETTINGS`: the lr milestones, the warm-up, AimCLR's
+    ``mining_epoch``) is scaled by E' / E (rounded to whole epochs where it is one), so that the
+    schedule keeps its shape on a small dataset. A run that already has S steps is unchanged, so
+    the stretched config stretches no further. ``changes`` maps each changed dotted key to
+    (before, after); the input config is not modified.
+    """
+    tc = config["train"]
+    floor = int(tc.get("min_steps") or 0)
+    epochs = int(tc["epochs"])
+    if floor <= 0 or epochs * steps >= floor:
+        return config, {}
+    if steps <= 0:
+        raise ValueError(f"train.min_steps: {floor} steps asked, but an epoch has no step "
+                         f"(fewer training clips than train.batch_size with drop_last)")
+    new_epochs = -(-floor // steps)
+    factor = new_epochs / epochs
+    out = {**config, "train": dict(tc), "model": dict(config.get("model") or {})}
+    changes = {"train.epochs": (epochs, new_epochs)}
+    out["train"]["epochs"] = new_epochs
+    for key in EPOCH_SETTINGS:
+        section, name = key.split(".")
+        if name not in out[section]:
+            continue
+        old = out[section][name]
+        if isinstance(old, (list, tuple)):
+            new = [int(round(m * factor)) for m in old]
+        elif isinstance(old, int) and not isinstance(old, bool):
+            new = int(round(old * factor))
+        else:
+            new = float(old) * factor
+        if new != old:
+            out[section][name] = new
+            changes[key] = (old, new)
+    return out, changes

@@ -19,8 +19,9 @@ from .errors import ConfigError, ConfigProblem
 from .evaluate.features import extract_features, linear_probe
 from .evaluate.knn import knn_accuracy
 from .methods import build_method
+from .optim import steps_per_epoch, stretch_schedule
 from .rundir import LAST, load_state, read_config, write_config
-from .train import fit, init_distributed
+from .train import distributed_rank_world, fit, init_distributed
 
 
 def quick_probe(method: nn.Module, train, test, config: dict) -> dict:
@@ -54,6 +55,18 @@ def epoch_probe(method: nn.Module, train, test, config: dict):
         probe = quick_probe(method, train, test, config)
         return {"probe_linear": probe["linear"], **{f"probe_knn{k}": v for k, v in probe["knn"].items()}}
     return on_epoch_end
+
+
+def stretched(config: dict, num_samples: int, world: int = 1, rank: int = 0) -> dict:
+    """``config`` after :func:`~skelcl_lib.optim.stretch_schedule` for ``num_samples`` pretraining
+    clips (``train.min_steps``: more epochs on a small dataset); what changed is printed (rank 0)."""
+    steps = steps_per_epoch(num_samples, config["train"], world)
+    config, changes = stretch_schedule(config, steps)
+    if changes and rank == 0:
+        told = ", ".join(f"{k} {a} -> {b}" for k, a, b in ((k, *v) for k, v in changes.items()))
+        print(f"train.min_steps {config['train']['min_steps']}: {num_samples} clips give {steps} "
+              f"steps per epoch; {told}", flush=True)
+    return config
 
 
 # Settings a resumed run may change freely: they do not change what is computed.
@@ -101,7 +114,9 @@ def pretrain(config: dict, run_dir=None, resume: bool = False, allow_config_chan
     """Build data and method from ``config``, run :func:`~skelcl_lib.train.fit` on the
     pretraining set (:func:`~skelcl_lib.data.build.build_pretrain_set`: the labelled training
     split, plus the clips of ``data.unlabelled_subjects`` extra performers of the generator; the
-    method is built for it, e.g. ``queue_size: auto``), then the quick probe -> run_dir.
+    method is built for it, e.g. ``queue_size: auto``), then the quick probe -> run_dir. With
+    ``train.min_steps`` the schedule is first stretched to that many steps (:func:`stretched`);
+    the run's ``config.yaml`` and checkpoints hold the stretched config.
 
     The probe (linear + kNN on frozen features of the labelled train and test splits only, see
     :func:`quick_probe`) is written to
@@ -113,13 +128,14 @@ def pretrain(config: dict, run_dir=None, resume: bool = False, allow_config_chan
     """
     validate(config)
     run_dir = pathlib.Path(run_dir or config.get("run_dir") or pathlib.Path("runs") / config.get("name", "run"))
-    changes = resume_changes(run_dir, config, allow_config_change) if resume else []
     created = init_distributed()
-    rank = dist.get_rank() if dist.is_initialized() else 0
+    rank, world = distributed_rank_world()
     try:
         seed_everything(int(config["seed"]))
         train, test = build_data(config)
         pretrain_set = build_pretrain_set(config, train)   # train itself unless data.unlabelled_subjects
+        config = stretched(config, len(pretrain_set), world, rank)
+        changes = resume_changes(run_dir, config, allow_config_change) if resume else []
         info = data_info(pretrain_set)
         method = build_method(config, info)
         if prepare is not None:

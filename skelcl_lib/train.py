@@ -155,6 +155,10 @@ def fit(method: nn.Module, train, config: dict, run_dir=None, resume: bool = Fal
             broadcast_buffers=False)            # queues stay equal anyway: every rank enqueues all keys
     ids = instance_ids(train, config["data"].get("instance_ids", "sample"), config["data"].get("raw_neighbours", 1))
     loader, sampler = make_loader(train, tc, seed, rank, world, pin_memory=device.type == "cuda", ids=ids)
+    if tc.get("min_steps") and tc["epochs"] * len(loader) < tc["min_steps"]:
+        raise ValueError(f"config field 'train.min_steps': {tc['min_steps']} steps asked, but "
+                         f"{tc['epochs']} epochs of {len(loader)} steps give {tc['epochs'] * len(loader)}; "
+                         f"stretch the config first (optim.stretch_schedule, as skelcl pretrain does)")
 
     # --- resume: weights, queue, optimiser and scaler; the epoch seeds do the rest
     start = 1
