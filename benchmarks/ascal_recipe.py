@@ -94,7 +94,7 @@ def _measure(train, test, f_train, f_test):
 def run_model(cfg, tag):
     seed_everything(int(cfg["seed"]))
     train, test = build_data(cfg)
-    cfg = stretched(cfg, len(train))                  # train.min_steps, as skelcl pretrain does
+    cfg = stretched(cfg, len(train))          # train.min_steps for the set it trains on (the training split)
     info = data_info(train)
     method = build_method(cfg, info)
     rows = {}

@@ -73,7 +73,7 @@ def random_data(config: dict, n: int, seed: int) -> SkeletonData:
 def check_config(name: str, device: torch.device, quick: bool, steps: int, eval_samples: int,
                  amp: bool = True, overrides=()) -> list[dict]:
     """The measured rows of one config (``amp``: turn the config's mixed precision on; CUDA only)."""
-    sets = [f"train.device={device}", "train.progress=false", "train.epochs=2", "seed=0",
+    sets = [f"train.device={device}", "train.progress=false", "train.epochs=2", "train.min_steps=0", "seed=0",
             *(() if device.type != "cuda" or not amp else ("train.amp=true",)), *overrides]
     config = load_config(name, sets)
     if quick:                                     # CPU sizes: a small batch and queue, a few steps

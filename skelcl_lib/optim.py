@@ -45,11 +45,12 @@ def lr_at_step(epoch: int, step: int, steps_per_epoch: int, tc: dict) -> float:
 
 
 # Settings counted in epochs that :func:`stretch_schedule` scales with the number of epochs.
+# (``probe.every`` and ``train.save_every`` stay per epoch: a stretched run probes and saves more often.)
 EPOCH_SETTINGS = ("train.lr_milestones", "train.warmup_epochs", "model.mining_epoch")
 
 
 def steps_per_epoch(num_samples: int, tc: dict, world: int = 1) -> int:
-    """Optimiser steps per epoch of :func:`skelcl_lib.train.make_loader` on one rank: the
+    """Loop steps (batches) per epoch of :func:`skelcl_lib.train.make_loader` on one rank: the
     distributed sampler gives each of ``world`` ranks ⌈N / world⌉ samples, cut into batches of
     ``batch_size`` (the last, partial one dropped with ``drop_last``)."""
     per_rank = -(-int(num_samples) // int(world))
@@ -57,16 +58,23 @@ def steps_per_epoch(num_samples: int, tc: dict, world: int = 1) -> int:
     return per_rank // batch if tc["drop_last"] else -(-per_rank // batch)
 
 
+def _half_up(x: float) -> int:
+    return int(math.floor(x + 0.5))
+
+
 def stretch_schedule(config: dict, steps: int) -> tuple[dict, dict]:
-    """(config, changes) for a run of ``steps`` optimiser steps per epoch under ``train.min_steps``.
+    """(config, changes) for a run of ``steps`` loop steps (batches) per epoch under ``train.min_steps``.
 
     ``train.min_steps`` S > 0 (0, the default, leaves the config as it is): when
-    ``train.epochs`` E gives fewer than S steps, the run gets E' = ⌈S / steps⌉ epochs, and every
-    setting counted in epochs (:data:`EPOCH_SETTINGS`: the lr milestones, the warm-up, AimCLR's
-    ``mining_epoch``) is scaled by E' / E (rounded to whole epochs where it is one), so that the
-    schedule keeps its shape on a small dataset. A run that already has S steps is unchanged, so
-    the stretched config stretches no further. ``changes`` maps each changed dotted key to
-    (before, after); the input config is not modified.
+    ``train.epochs`` E give fewer than S steps, the run gets E' = ⌈S / steps⌉ epochs, and every
+    setting counted in epochs (:data:`EPOCH_SETTINGS`: the lr milestones and AimCLR's
+    ``mining_epoch``, rounded half up to whole epochs, and the warm-up, a fraction of epochs) is
+    scaled by E' / E, so that the schedule keeps its shape on a small dataset. Steps are loop
+    steps: AS-CAL's forward-only first epoch counts as an epoch like the others. A run that
+    already has S steps is unchanged, so a stretched config stretches no further. ``changes``
+    maps each changed dotted key to (before, after); the input config is not modified. A
+    setting the config leaves out keeps its default and is not scaled (``skelcl pretrain``
+    writes AimCLR's default ``mining_epoch`` into the config first).
     """
     tc = config["train"]
     floor = int(tc.get("min_steps") or 0)
@@ -74,8 +82,9 @@ def stretch_schedule(config: dict, steps: int) -> tuple[dict, dict]:
     if floor <= 0 or epochs * steps >= floor:
         return config, {}
     if steps <= 0:
-        raise ValueError(f"train.min_steps: {floor} steps asked, but an epoch has no step "
-                         f"(fewer training clips than train.batch_size with drop_last)")
+        raise ValueError(f"config field 'train.min_steps': {floor} steps asked, but an epoch has no "
+                         f"step: fewer training clips per process than train.batch_size "
+                         f"({tc['batch_size']}) with train.drop_last, or no training clip")
     new_epochs = -(-floor // steps)
     factor = new_epochs / epochs
     out = {**config, "train": dict(tc), "model": dict(config.get("model") or {})}
@@ -86,12 +95,12 @@ def stretch_schedule(config: dict, steps: int) -> tuple[dict, dict]:
         if name not in out[section]:
             continue
         old = out[section][name]
-        if isinstance(old, (list, tuple)):
-            new = [int(round(m * factor)) for m in old]
-        elif isinstance(old, int) and not isinstance(old, bool):
-            new = int(round(old * factor))
+        if name == "warmup_epochs":
+            new = round(float(old) * factor, 6)
+        elif isinstance(old, (list, tuple)):
+            new = [_half_up(m * factor) for m in old]
         else:
-            new = float(old) * factor
+            new = _half_up(old * factor)
         if new != old:
             out[section][name] = new
             changes[key] = (old, new)

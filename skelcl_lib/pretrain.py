@@ -5,6 +5,7 @@ features on the labelled train and test splits."""
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import pathlib
 import sys
@@ -19,7 +20,8 @@ from .errors import ConfigError, ConfigProblem
 from .evaluate.features import extract_features, linear_probe
 from .evaluate.knn import knn_accuracy
 from .methods import build_method
-from .optim import steps_per_epoch, stretch_schedule
+from .methods.aimclr import AimCLR
+from .optim import EPOCH_SETTINGS, steps_per_epoch, stretch_schedule
 from .rundir import LAST, load_state, read_config, write_config
 from .train import distributed_rank_world, fit, init_distributed
 
@@ -59,7 +61,13 @@ def epoch_probe(method: nn.Module, train, test, config: dict):
 
 def stretched(config: dict, num_samples: int, world: int = 1, rank: int = 0) -> dict:
     """``config`` after :func:`~skelcl_lib.optim.stretch_schedule` for ``num_samples`` pretraining
-    clips (``train.min_steps``: more epochs on a small dataset); what changed is printed (rank 0)."""
+    clips (``train.min_steps``: more epochs on a small dataset); what changed is printed (rank 0).
+    AimCLR's ``mining_epoch``, when the config leaves it to the method's default, is written in
+    first, so that it is scaled with the rest of the schedule."""
+    if int(config["train"].get("min_steps") or 0) > 0 and config["method"] == "aimclr" \
+            and "mining_epoch" not in (config.get("model") or {}):
+        default = inspect.signature(AimCLR.build).parameters["mining_epoch"].default
+        config = {**config, "model": {**(config.get("model") or {}), "mining_epoch": default}}
     steps = steps_per_epoch(num_samples, config["train"], world)
     config, changes = stretch_schedule(config, steps)
     if changes and rank == 0:
@@ -67,6 +75,24 @@ def stretched(config: dict, num_samples: int, world: int = 1, rank: int = 0) -> 
         print(f"train.min_steps {config['train']['min_steps']}: {num_samples} clips give {steps} "
               f"steps per epoch; {told}", flush=True)
     return config
+
+
+def check_same_stretch(run_dir, config: dict) -> None:
+    """On resume: the stretched schedule (epoch-counted settings, :data:`~skelcl_lib.optim.EPOCH_SETTINGS`)
+    must be the one the run's last checkpoint followed; it changes when the steps per epoch do
+    (another number of processes) or when a larger ``train.epochs`` no longer needs stretching."""
+    saved = load_state(pathlib.Path(run_dir) / LAST)["config"]
+    differ = []
+    for key in EPOCH_SETTINGS:
+        section, name = key.split(".")
+        old, new = (saved.get(section) or {}).get(name), (config.get(section) or {}).get(name)
+        if old != new:
+            differ.append(ConfigProblem(
+                f"--resume {run_dir}", key,
+                f"{old!r} as the run's schedule was stretched by train.min_steps (resume with the "
+                f"same train.epochs and number of processes, or --allow-config-change)", new))
+    if differ:
+        raise ConfigError(differ)
 
 
 # Settings a resumed run may change freely: they do not change what is computed.
@@ -115,8 +141,9 @@ def pretrain(config: dict, run_dir=None, resume: bool = False, allow_config_chan
     pretraining set (:func:`~skelcl_lib.data.build.build_pretrain_set`: the labelled training
     split, plus the clips of ``data.unlabelled_subjects`` extra performers of the generator; the
     method is built for it, e.g. ``queue_size: auto``), then the quick probe -> run_dir. With
-    ``train.min_steps`` the schedule is first stretched to that many steps (:func:`stretched`);
-    the run's ``config.yaml`` and checkpoints hold the stretched config.
+    ``train.min_steps`` the schedule is first stretched to that many steps (:func:`stretched`):
+    the run's ``config.yaml`` keeps the config as asked for (what a resume is compared with), its
+    checkpoints the stretched one the run follows.
 
     The probe (linear + kNN on frozen features of the labelled train and test splits only, see
     :func:`quick_probe`) is written to
@@ -128,14 +155,17 @@ def pretrain(config: dict, run_dir=None, resume: bool = False, allow_config_chan
     """
     validate(config)
     run_dir = pathlib.Path(run_dir or config.get("run_dir") or pathlib.Path("runs") / config.get("name", "run"))
+    changes = resume_changes(run_dir, config, allow_config_change) if resume else []
     created = init_distributed()
     rank, world = distributed_rank_world()
     try:
         seed_everything(int(config["seed"]))
         train, test = build_data(config)
         pretrain_set = build_pretrain_set(config, train)   # train itself unless data.unlabelled_subjects
+        requested = config
         config = stretched(config, len(pretrain_set), world, rank)
-        changes = resume_changes(run_dir, config, allow_config_change) if resume else []
+        if resume and not allow_config_change:
+            check_same_stretch(run_dir, config)
         info = data_info(pretrain_set)
         method = build_method(config, info)
         if prepare is not None:
@@ -144,7 +174,7 @@ def pretrain(config: dict, run_dir=None, resume: bool = False, allow_config_chan
             run_dir.mkdir(parents=True, exist_ok=True)
             if changes:
                 record_resume_changes(run_dir, changes)
-            write_config(run_dir, config)
+            write_config(run_dir, requested)
         fit(method, pretrain_set, config, run_dir, resume=resume, info=info,
             on_epoch_end=epoch_probe(method, train, test, config))
         if rank == 0 and config["probe"]["enabled"]:

@@ -9,7 +9,8 @@ from skelcl_lib.config import DEFAULTS, load_config, merge
 from skelcl_lib.data import SkeletonData
 from skelcl_lib.methods import build_method
 from skelcl_lib.optim import steps_per_epoch, stretch_schedule
-from skelcl_lib.pretrain import pretrain
+from skelcl_lib.errors import ConfigError
+from skelcl_lib.pretrain import pretrain, stretched
 from skelcl_lib.rundir import load_state, read_config, read_log
 from skelcl_lib.train import fit, make_loader
 
@@ -63,10 +64,11 @@ def test_min_steps_zero_and_fractional_warmup():
     cfg = load_config("skeletonclr_cpu")
     off = merge(cfg, {"train": {"min_steps": 0}})
     assert stretch_schedule(off, 1) == (off, {})
-    warm = merge(cfg, {"train": {"min_steps": 100, "epochs": 4, "warmup_epochs": 0.5, "lr_milestones": [3]}})
+    warm = merge(cfg, {"train": {"min_steps": 100, "epochs": 4, "warmup_epochs": 1, "lr_milestones": [1, 3]}})
     out, changes = stretch_schedule(warm, 10)
-    assert out["train"]["epochs"] == 10 and changes["train.warmup_epochs"] == (0.5, 1.25)
-    assert changes["train.lr_milestones"] == ([3], [8])          # 3 × 10 / 4 = 7.5, rounded to even
+    assert out["train"]["epochs"] == 10
+    assert changes["train.warmup_epochs"] == (1, 2.5)           # a fraction of epochs, not rounded
+    assert changes["train.lr_milestones"] == ([1, 3], [3, 8])   # 2.5 and 7.5, both rounded half up
     assert "model.mining_epoch" not in changes                    # SkeletonCLR has none
     with pytest.raises(ValueError, match="train.min_steps"):
         stretch_schedule(warm, 0)
@@ -89,10 +91,24 @@ def test_pretrain_stretches_records_and_resumes(tmp_path, capsys):
     run = pretrain(cfg, tmp_path / "run")
     said = capsys.readouterr().out
     assert "train.min_steps 10" in said and "train.epochs 1 -> 3" in said and "[1] -> [3]" in said
-    saved = read_config(run)
-    assert (saved["train"]["epochs"], saved["train"]["lr_milestones"], saved["train"]["min_steps"]) == (3, [3], 10)
+    asked = read_config(run)                                  # the config as asked for ...
+    assert (asked["train"]["epochs"], asked["train"]["lr_milestones"], asked["train"]["min_steps"]) == (1, [1], 10)
+    followed = load_state(run / "checkpoint_last.pt")["config"]["train"]   # ... and the schedule run
+    assert (followed["epochs"], followed["lr_milestones"]) == (3, [3])
     assert [r["epoch"] for r in read_log(run)] == [1, 2, 3]
-    assert load_state(run / "checkpoint_last.pt")["config"]["train"]["epochs"] == 3
-    # resuming with the same (unstretched) config is the same run, not a changed config
+    # resuming with the same config is the same run; a longer one that no longer needs stretching
+    # would move the milestone in the middle of the run, and is refused naming it
     pretrain(cfg, run, resume=True)
     assert [r["epoch"] for r in read_log(run)] == [1, 2, 3]
+    longer = load_config("skeletonclr_tiny", ["probe.enabled=false", "model.hidden_channels=4",
+                                              "train.epochs=4", "train.lr_milestones=[1]", "train.min_steps=10"])
+    with pytest.raises(ConfigError, match=r"train.lr_milestones: expected \[3\] as the run's schedule was stretched"):
+        pretrain(longer, run, resume=True)
+
+
+def test_aimclr_default_mining_epoch_is_stretched_too():
+    cfg = load_config("aimclr_tiny", ["train.min_steps=40", "train.epochs=2", "train.lr_milestones=[]"])
+    cfg["model"].pop("mining_epoch", None)
+    out = stretched(cfg, 32)                                  # 4 steps per epoch: 10 epochs, x5
+    assert out["train"]["epochs"] == 10 and out["model"]["mining_epoch"] == 750   # the default 150, x5
+    assert "mining_epoch" not in cfg["model"]
