@@ -1,5 +1,7 @@
-"""Measure an AS-CAL recipe on one dataset split: the encoder untrained and pretrained, raw
-coordinates, and what the features keep of time direction and handedness.
+"""Measure a pretraining recipe (AS-CAL, SkeletonCLR or AimCLR) on one dataset split.
+
+What is measured: the encoder untrained and pretrained, raw coordinates, and what the features
+keep of time direction and handedness.
 
 One run = one ``skelcl pretrain`` (same config, same seed), measured twice with the quick probe's
 read-outs (standardised logistic regression; cosine kNN-1/20 on the plain features): right after
