@@ -42,7 +42,7 @@ def test_steps_per_epoch_is_the_length_of_each_ranks_loader(n, drop_last, world)
 
 
 def test_aimclr_cpu_on_small_medium_and_large_splits():
-    """430 clips (N-UCLA cross-subject), 1020 (cross-view), 1800 (the embedded split)."""
+    """430 clips (a small split), 1020 (N-UCLA cross-view), 1800 (the embedded xsub split)."""
     cfg = load_config("aimclr_cpu", ["train.min_steps=448"])
     small, changes = stretch_schedule(cfg, steps_per_epoch(430, cfg["train"]))      # 13 steps
     assert changes == {"train.epochs": (8, 35), "train.lr_milestones": ([7], [31]),
