@@ -3,7 +3,6 @@ stretched to keep its shape (``optim.stretch_schedule``), applied by ``skelcl pr
 
 import numpy as np
 import pytest
-import torch
 
 from skelcl_lib.config import DEFAULTS, load_config, merge
 from skelcl_lib.data import SkeletonData
@@ -13,15 +12,6 @@ from skelcl_lib.errors import ConfigError
 from skelcl_lib.pretrain import pretrain, stretched
 from skelcl_lib.rundir import load_state, read_config, read_log
 from skelcl_lib.train import fit, make_loader
-
-
-@pytest.fixture(autouse=True)
-def _cache_and_one_thread(tmp_path, monkeypatch):
-    monkeypatch.setenv("SKELCL_CACHE", str(tmp_path / "cache"))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _stand_in(n):
