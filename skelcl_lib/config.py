@@ -47,7 +47,7 @@ DEFAULTS: dict = {
     "model": {},
     "train": {
         "epochs": 60,
-        "min_steps": 0,              # at least this many optimiser steps: more epochs on a small
+        "min_steps": 0,              # at least this many loop steps (batches): more epochs on a small
                                      # dataset, epoch-counted settings scaled (optim.stretch_schedule)
         "batch_size": 32,
         "optimizer": "sgd",          # sgd | adamw
