@@ -6,9 +6,9 @@ import pytest
 
 from skelcl_lib.config import DEFAULTS, load_config, merge
 from skelcl_lib.data import SkeletonData
+from skelcl_lib.errors import ConfigError
 from skelcl_lib.methods import build_method
 from skelcl_lib.optim import steps_per_epoch, stretch_schedule
-from skelcl_lib.errors import ConfigError
 from skelcl_lib.pretrain import pretrain, stretched
 from skelcl_lib.rundir import load_state, read_config, read_log
 from skelcl_lib.train import fit, make_loader
