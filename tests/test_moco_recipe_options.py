@@ -1,6 +1,6 @@
 """The ST-GCN MoCo options that are not in the official code (docs/methods.md §9): the own-id mask
 (same sample or same recording) and twin positives in the queue, shuffle-BN emulated by BN groups,
-no input BatchNorm, the queue sized from the dataset, the lr warm-up and the per-epoch probe. Each
+no input BatchNorm, a BatchNorm in the projection head, the queue sized from the dataset, the lr warm-up and the per-epoch probe. Each
 is off by default, and off it leaves the official step unchanged."""
 
 import math
@@ -14,7 +14,7 @@ from skelcl_lib.config import DEFAULTS, check_config, load_config, merge
 from skelcl_lib.data.build import instance_ids
 from skelcl_lib.errors import ConfigError
 from skelcl_lib.methods import AimCLR, SkeletonCLR, build_method
-from skelcl_lib.methods.aimclr import nnm_mask
+from skelcl_lib.methods.aimclr import eadm, nnm_mask
 from skelcl_lib.methods.moco import KeyQueue, info_nce_from_logits
 from skelcl_lib.methods.skeletonclr import MASKED_LOGIT, auto_queue_size
 from skelcl_lib.optim import lr_at_step
@@ -247,6 +247,59 @@ def test_input_bn_off_trains_saves_and_reloads(tmp_path):
     assert isinstance(method.encoder_q.backbone.data_bn, torch.nn.Identity)
     problems = check_config(merge(DEFAULTS, {"method": "skeletonclr", "model": {"input_bn": "no"}}))
     assert [p.key for p in problems] == ["model.input_bn"]
+
+
+# --------------------------------------------------------------------------- head_bn
+
+
+def test_head_bn_puts_a_batchnorm_in_the_hidden_layer_only_when_asked():
+    official = SkeletonCLR.build(queue_size=16, **KW)
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in official.encoder_q.head.modules())
+    torch.manual_seed(0)
+    m = SkeletonCLR.build(queue_size=16, head_bn=True, **KW)
+    for enc in (m.encoder_q, m.encoder_k):
+        kinds = [type(layer) for layer in enc.head]
+        assert kinds == [torch.nn.Linear, torch.nn.BatchNorm1d, torch.nn.ReLU, torch.nn.Linear]
+    n_official = sum(p.numel() for p in official.encoder_q.head.parameters())
+    assert sum(p.numel() for p in m.encoder_q.head.parameters()) == n_official + 2 * KW["hidden_dim"]
+    # in training the hidden units are standardised over the batch: a shift of the backbone's
+    # output common to the whole batch does not reach the embedding
+    head = m.encoder_q.head.train()
+    h = torch.randn(8, KW["hidden_dim"])
+    w = head[0].weight.detach()
+    shift = torch.linalg.lstsq(w, torch.ones(KW["hidden_dim"], 1)).solution.T   # w @ shift = 1
+    torch.testing.assert_close(head(h + 5 * shift), head(h), rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="mlp=True"):
+        SkeletonCLR.build(queue_size=16, head_bn=True, mlp=False, **KW)
+    problems = check_config(merge(DEFAULTS, {"method": "aimclr", "model": {"head_bn": 1}}))
+    assert [p.key for p in problems] == ["model.head_bn"]
+
+
+@pytest.mark.parametrize("head_bn", [False, True])
+def test_aimclr_extreme_embeddings_get_their_own_head_statistics(head_bn):
+    """Without BN in the head, one head call on [h_e; h_ed] is exact; with it, z_e and z_ed each go
+    through the head alone (statistics of their own batch), as two calls of the query encoder would."""
+    torch.manual_seed(0)
+    m = AimCLR.build(queue_size=16, head_bn=head_bn, dropout=0.0, **KW).train()
+    x = batch(4)[0]
+    torch.manual_seed(3)
+    z_e, z_ed = m.extreme_embeddings(x, x.shape[-1])
+    backbone, head = m.encoder_q.backbone, m.encoder_q.head
+    fmap = backbone.forward_map(x)
+    torch.manual_seed(3)                                             # EADM's draw, as above
+    dropped = eadm(fmap, m.keep_prob)
+    torch.testing.assert_close(z_e, F.normalize(head(backbone.pool(fmap, 2)), dim=1), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(z_ed, F.normalize(head(backbone.pool(dropped, 2)), dim=1), rtol=1e-4, atol=1e-5)
+
+
+def test_head_bn_trains_saves_and_reloads(tmp_path):
+    cfg = load_config("aimclr_tiny", ["model.head_bn=true", "model.queue_size=16", "train.epochs=1"])
+    cfg["run_dir"] = str(tmp_path / "run")
+    pretrain(cfg)
+    method, ckpt = read_checkpoint(tmp_path / "run" / "checkpoint_last.pt")
+    assert ckpt["config"]["model"]["head_bn"] is True
+    bn = method.encoder_q.head[1]
+    assert isinstance(bn, torch.nn.BatchNorm1d) and int(bn.num_batches_tracked) > 0
 
 
 # --------------------------------------------------------------------------- queue_size: auto

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import augment
+from ..models.heads import has_batchnorm
 from .moco import nnm_loss, positive_accuracy  # noqa: F401  (nnm_loss: re-exported)
 from .skeletonclr import SkeletonCLR
 
@@ -155,6 +156,7 @@ class AimCLR(SkeletonCLR):
         self.eadm_first_release_bug = eadm_first_release_bug
         self.augment_extreme = augment_extreme
         self.mining = False
+        self.head_has_bn = has_batchnorm(encoder_q.head)   # model.head_bn: z_e and z_ed through the head apart
 
     @classmethod
     def build(cls, mining_epoch: int = 150, topk: int = 1, keep_prob: float = 0.7, aug_method: str = "12345",
@@ -181,8 +183,10 @@ class AimCLR(SkeletonCLR):
             z_e = F.normalize(head(backbone.pool(fmap, num_bodies)), dim=1)
             return z_e, z_e
         dropped = eadm(fmap, self.keep_prob)
-        h = torch.cat([backbone.pool(fmap, num_bodies), backbone.pool(dropped, num_bodies)])
-        z_e, z_ed = F.normalize(head(h), dim=1).chunk(2)    # one head call for both (no BN in it)
+        h_e, h_ed = backbone.pool(fmap, num_bodies), backbone.pool(dropped, num_bodies)
+        if self.head_has_bn:                  # model.head_bn: each batch gets its own head statistics
+            return F.normalize(head(h_e), dim=1), F.normalize(head(h_ed), dim=1)
+        z_e, z_ed = F.normalize(head(torch.cat([h_e, h_ed])), dim=1).chunk(2)   # one head call for both
         return z_e, z_ed
 
     def training_step(self, batch):

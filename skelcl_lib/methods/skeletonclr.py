@@ -55,11 +55,12 @@ class StreamFeatures(nn.Module):
 
 def stgcn_encoder(layout, in_channels: int = 3, hidden_channels: int = 16, hidden_dim: int = 256,
                   feature_dim: int = 128, mlp: bool = True, dropout: float = 0.5,
-                  geodesic_partitions: bool = False, input_bn: bool = True) -> EncoderWithHead:
+                  geodesic_partitions: bool = False, input_bn: bool = True,
+                  head_bn: bool = False) -> EncoderWithHead:
     """The ¼-width ST-GCN + projection head, initialised with the official ``weights_init``."""
     return EncoderWithHead(STGCN(layout, hidden_channels, hidden_dim, in_channels, dropout,
                                  geodesic_partitions=geodesic_partitions, input_bn=input_bn),
-                           projection_mlp(hidden_dim, feature_dim, mlp)).apply(official_weights_init)
+                           projection_mlp(hidden_dim, feature_dim, mlp, head_bn)).apply(official_weights_init)
 
 
 def official_key_encoder(encoder_q: nn.Module, key_init_copy: bool = False) -> nn.Module:
@@ -130,16 +131,17 @@ class SkeletonCLR(nn.Module):
               geodesic_partitions: bool = False, shear_amplitude: float = 0.5,
               temporal_padding_ratio: int = 6, mask_same_instance: bool = False,
               twin_positives: bool = False, bn_groups: int = 1, resized_crop_scale=None,
-              view_ops: str = "", motion_scale=None, input_bn: bool = True) -> dict:
+              view_ops: str = "", motion_scale=None, input_bn: bool = True, head_bn: bool = False) -> dict:
         """The constructor's arguments from the official options (a config's ``model`` keys):
         symbols ``queue_size`` K, ``momentum`` m, ``temperature`` T, ``feature_dim`` of the head;
         the quirk options ``key_init_copy`` (:func:`official_key_encoder`) and
         ``key_encoder_train_mode``; the options of this library ``input_bn`` (the encoder's input
-        BatchNorm, :class:`~skelcl_lib.models.stgcn.STGCN`), ``mask_same_instance``,
+        BatchNorm, :class:`~skelcl_lib.models.stgcn.STGCN`), ``head_bn`` (a BatchNorm in the
+        projection head's hidden layer, :func:`~skelcl_lib.models.heads.projection_mlp`), ``mask_same_instance``,
         ``twin_positives`` (both make the queue track ids), ``bn_groups`` (see the class), and the
         view options ``resized_crop_scale`` / ``view_ops`` / ``motion_scale`` (:func:`~skelcl_lib.augment.contrastive_view`)."""
         encoder_q = stgcn_encoder(get_layout(layout), in_channels, hidden_channels, hidden_dim, feature_dim,
-                                  mlp, dropout, geodesic_partitions, input_bn)
+                                  mlp, dropout, geodesic_partitions, input_bn, head_bn)
         encoder_k = official_key_encoder(encoder_q, key_init_copy)
         queue = KeyQueue(queue_size, feature_dim, init="normal",   # randn, L2-normalised rows
                          track_ids=mask_same_instance or twin_positives)
