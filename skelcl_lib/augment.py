@@ -476,6 +476,19 @@ class TimeReverse(Transform):
         return {"p": self.p}
 
 
+def reverse_valid_frames(x: torch.Tensor) -> torch.Tensor:
+    """Every clip played backwards within its own valid frames: frame t of clip n becomes frame
+    L_n − 1 − t, where L_n counts the frames up to the clip's last non-zero frame; trailing zero
+    padding stays at the end (unlike :class:`TimeReverse`, which reverses the whole window, as the
+    official codes do). x: (N, C, T, V, M) -> a new tensor of the same shape."""
+    _check_batch(x, "reverse_valid_frames")
+    t = x.shape[2]
+    ar = torch.arange(t, device=x.device)
+    nonzero = x.ne(0).flatten(3).any(-1).any(1)                                  # (N, T)
+    lengths = torch.where(nonzero, ar + 1, torch.zeros_like(ar)).amax(1)          # (N,)
+    return _take_frames(x, torch.where(ar < lengths[:, None], lengths[:, None] - 1 - ar, ar))
+
+
 def crop_indices(T: int, pad: int, start: torch.Tensor) -> torch.Tensor:
     """Source frame of each output frame of the mirrored crop: start (N,) -> (N, T) long.
 

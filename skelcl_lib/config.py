@@ -288,6 +288,7 @@ _STGCN_MODEL = {   # SkeletonCLR's keyword arguments (methods/skeletonclr.py)
     "mask_same_instance": boolean(), "twin_positives": boolean(), "bn_groups": integer(1),
     "input_bn": boolean(),                          # false: no input BatchNorm (models/stgcn.STGCN)
     "head_bn": boolean(),                           # true: BatchNorm in the head's hidden layer (models/heads)
+    "reversed_negatives": boolean(),                # true: the reversed key view as one more negative
     # the normal views (augment.contrastive_view; AimCLR's extreme view is built apart)
     "resized_crop_scale": Field("null or [low, high] with 0 < low <= high <= 1", lambda v: v is None or (
         isinstance(v, (list, tuple)) and len(v) == 2

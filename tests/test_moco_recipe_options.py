@@ -1,6 +1,6 @@
 """The ST-GCN MoCo options that are not in the official code (docs/methods.md §9): the own-id mask
 (same sample or same recording) and twin positives in the queue, shuffle-BN emulated by BN groups,
-no input BatchNorm, a BatchNorm in the projection head, the queue sized from the dataset, the lr warm-up and the per-epoch probe. Each
+no input BatchNorm, a BatchNorm in the projection head, the reversed key as a negative, the queue sized from the dataset, the lr warm-up and the per-epoch probe. Each
 is off by default, and off it leaves the official step unchanged."""
 
 import math
@@ -10,6 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from skelcl_lib import augment
 from skelcl_lib.config import DEFAULTS, check_config, load_config, merge
 from skelcl_lib.data.build import instance_ids
 from skelcl_lib.errors import ConfigError
@@ -300,6 +301,95 @@ def test_head_bn_trains_saves_and_reloads(tmp_path):
     assert ckpt["config"]["model"]["head_bn"] is True
     bn = method.encoder_q.head[1]
     assert isinstance(bn, torch.nn.BatchNorm1d) and int(bn.num_batches_tracked) > 0
+
+
+# --------------------------------------------------------------------------- reversed_negatives
+
+
+def test_reverse_valid_frames_keeps_the_padding_at_the_end():
+    x = torch.randn(3, 3, 10, 25, 2)
+    x[0, :, 6:] = 0                                                   # 6 valid frames, 4 padded
+    x[1, :, 9:] = 0
+    x[2, :, 4] = 0                                                    # a gap is not the end
+    before = x.clone()
+    r = augment.reverse_valid_frames(x)
+    assert torch.equal(x, before)                                     # input untouched
+    assert torch.equal(r[0, :, :6], x[0, :, :6].flip(1)) and torch.equal(r[0, :, 6:], x[0, :, 6:])
+    assert torch.equal(r[1, :, :9], x[1, :, :9].flip(1)) and not r[1, :, 9:].any()
+    assert torch.equal(r[2], x[2].flip(1))                            # full length: plain reversal
+    assert torch.equal(augment.reverse_valid_frames(r), x)            # twice: the identity
+    with pytest.raises(ValueError, match="reverse_valid_frames"):
+        augment.reverse_valid_frames(torch.zeros(3, 10, 25))
+
+
+def _capture_instance_logits(m, monkeypatch):
+    seen = []
+    original = m.instance_loss
+
+    def spy(l_n, positives=None):
+        seen.append((l_n.detach().clone(), None if positives is None else positives.clone()))
+        return original(l_n, positives)
+    monkeypatch.setattr(m, "instance_loss", spy)
+    return seen
+
+
+@pytest.mark.parametrize("cls", [SkeletonCLR, AimCLR])
+def test_reversed_key_is_one_more_negative_column(cls, monkeypatch):
+    """A clip that does not change over time is its own reversal: its reversed key equals its
+    key, so the extra last column of ℓ(q) equals the positive's logit; nothing more is enqueued
+    and the momentum update runs once."""
+    torch.manual_seed(0)
+    m = cls.build(queue_size=16, reversed_negatives=True, dropout=0.0, **KW).train()
+    m.on_epoch_start(1)
+    g = torch.Generator().manual_seed(1)
+    x = (torch.randn(4, 3, 1, 25, 2, generator=g) * 0.3).expand(4, 3, 20, 25, 2).contiguous()
+    x[..., 1] = 0
+    seen = _capture_instance_logits(m, monkeypatch)
+    theta_q = [p.detach().clone() for p in m.encoder_q.parameters()]
+    theta_k = [p.detach().clone() for p in m.encoder_k.parameters()]
+    ptr = int(m.queue.ptr)
+    loss, logs = m.training_step((x, torch.zeros(4, dtype=torch.long)))
+    (l_n, positives), = seen
+    assert l_n.shape == (4, 1 + 16 + 1) and positives is None
+    torch.testing.assert_close(l_n[:, -1], l_n[:, 0], rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(logs["sim_reversed"] / m.T, l_n[:, 0].mean(), rtol=1e-4, atol=1e-4)
+    assert int(m.queue.ptr) == (ptr + 4) % 16                         # the reversed keys stay out
+    for pk, tk, tq in zip(m.encoder_k.parameters(), theta_k, theta_q):
+        torch.testing.assert_close(pk.detach(), m.m * tk + (1 - m.m) * tq)
+
+
+def test_reversed_negatives_pad_the_twin_positive_mask_and_leave_the_default_step_alone(monkeypatch):
+    torch.manual_seed(0)
+    m = SkeletonCLR.build(queue_size=16, reversed_negatives=True, twin_positives=True, **KW).train()
+    seen = _capture_instance_logits(m, monkeypatch)
+    x, y, ids = batch(8)
+    m.training_step((x, y, ids))
+    m.training_step((x, y, ids))                                      # now the queue holds own-id keys
+    l_n, positives = seen[-1]
+    assert l_n.shape == positives.shape == (8, 1 + 16 + 1)
+    assert positives[:, 0].all() and not positives[:, -1].any() and positives[:, 1:-1].any()
+    # off (the default): two views, the key, ℓ(q) of width 1 + K, as before the option existed
+    torch.manual_seed(0)
+    plain = SkeletonCLR.build(queue_size=16, **KW).train()
+    assert plain.query_and_key_views(x)[2] is None
+    seen = _capture_instance_logits(plain, monkeypatch)
+    _, logs = plain.training_step((x, y, ids))
+    assert seen[-1][0].shape == (8, 1 + 16) and "sim_reversed" not in logs
+    problems = check_config(merge(DEFAULTS, {"method": "skeletonclr", "model": {"reversed_negatives": "yes"}}))
+    assert [p.key for p in problems] == ["model.reversed_negatives"]
+
+
+def test_reversed_view_is_the_key_view_played_backwards_in_joint_coordinates():
+    torch.manual_seed(0)
+    m = SkeletonCLR.build(queue_size=16, reversed_negatives=True, stream="motion", **KW)
+    x = batch(4)[0]
+    torch.manual_seed(2)
+    x_q, x_k, x_r = m.query_and_key_views(x)
+    torch.manual_seed(2)
+    raw_q, raw_k = m.raw_views(x, m.augment_normal, 2)
+    torch.testing.assert_close(x_k, augment.to_stream(raw_k, "motion", m.layout))
+    torch.testing.assert_close(x_r, augment.to_stream(augment.reverse_valid_frames(raw_k), "motion", m.layout))
+    assert not torch.allclose(x_r, x_k.flip(2))                       # motion: not the reversed motion array
 
 
 # --------------------------------------------------------------------------- queue_size: auto

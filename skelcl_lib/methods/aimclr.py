@@ -149,9 +149,10 @@ class AimCLR(SkeletonCLR):
                  momentum: float = 0.999, temperature: float = 0.07, key_encoder_train_mode: bool = True,
                  mining_epoch: int = 150, topk: int = 1, keep_prob: float = 0.7,
                  eadm_first_release_bug: bool = False, mask_same_instance: bool = False,
-                 twin_positives: bool = False, bn_groups: int = 1):
+                 twin_positives: bool = False, bn_groups: int = 1, reversed_negatives: bool = False):
         super().__init__(encoder_q, encoder_k, queue, augment_normal, stream, momentum, temperature,
-                         key_encoder_train_mode, mask_same_instance, twin_positives, bn_groups)
+                         key_encoder_train_mode, mask_same_instance, twin_positives, bn_groups,
+                         reversed_negatives)
         self.mining_epoch, self.topk, self.keep_prob = int(mining_epoch), int(topk), float(keep_prob)
         self.eadm_first_release_bug = eadm_first_release_bug
         self.augment_extreme = augment_extreme
@@ -193,22 +194,26 @@ class AimCLR(SkeletonCLR):
         """batch = (x, y) or (x, y, ids), x: (N, 3, T, V, M) raw joints on the device; y is
         unused, ids only with ``mask_same_instance`` or ``twin_positives``."""
         x = batch[0]
-        x_q, x_k = self.views(x, self.augment_normal, 2)
+        x_q, x_k, x_r = self.query_and_key_views(x)
         (x_e,) = self.views(x, self.augment_extreme, 1)
         q = F.normalize(self.encode(self.encoder_q, x_q), dim=1)
         z_e, z_ed = self.extreme_embeddings(x_e, x.shape[-1])
         k = self.keys(x_k)
+        k_rev = None if x_r is None else self.reversed_keys(x_r)
         queue, same = self.queue.snapshot(), self.same_id(batch)
         l_n, l_e, l_ed = (self.logits(u, k, queue, same) for u in (q, z_e, z_ed))
         positives = self.twin_mask(same)
         if self.mining:
             mined = nnm_mask(l_n, l_e, l_ed, topk=self.topk)
             positives = mined if positives is None else torch.maximum(mined, positives)
-        loss_n = self.instance_loss(l_n, positives)
+        l_nr, positives = self.with_reversed(l_n, q, k_rev, positives)   # the reversed key: L_N only
+        loss_n = self.instance_loss(l_nr, positives)
         loss_d3m = d3m_loss(l_n, l_e, l_ed)
         loss = loss_n + loss_d3m
         self.enqueue(k, batch)
         logs = {"loss": loss.detach(), "loss_n": loss_n.detach(), "loss_d3m": loss_d3m.detach(),
-                "acc": positive_accuracy(l_n), "mining": float(self.mining)}
+                "acc": positive_accuracy(l_nr), "mining": float(self.mining)}
+        if k_rev is not None:
+            logs["sim_reversed"] = (q.detach() * k_rev).sum(1).mean()
         return loss, logs
 

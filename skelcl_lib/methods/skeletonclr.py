@@ -95,12 +95,18 @@ class SkeletonCLR(nn.Module):
       batch are each cut into G groups with their own BatchNorm statistics, and the key batch is
       permuted before the cut and restored after, so a query and its key never share a group's
       statistics. AimCLR's extreme pass stays one whole-batch pass.
+    - ``reversed_negatives``: the key view played backwards (:func:`~skelcl_lib.augment.reverse_valid_frames`),
+      through the key encoder, is one more negative for its own query: ℓ(q) gains a last column
+      q·k_rev / T in the instance loss. The features are pushed to tell a clip from its reversal
+      ("sit down" from "stand up"), which the ST-GCN's temporal pooling nearly cannot at
+      initialisation. One more key-encoder pass per step; never enqueued, never mined.
     """
 
     def __init__(self, encoder_q: EncoderWithHead, encoder_k: EncoderWithHead, queue: KeyQueue,
                  augment_normal, stream: str = "joint", momentum: float = 0.999,
                  temperature: float = 0.07, key_encoder_train_mode: bool = True,
-                 mask_same_instance: bool = False, twin_positives: bool = False, bn_groups: int = 1):
+                 mask_same_instance: bool = False, twin_positives: bool = False, bn_groups: int = 1,
+                 reversed_negatives: bool = False):
         super().__init__()
         name = type(self).__name__
         if stream not in augment.STREAMS:
@@ -121,6 +127,7 @@ class SkeletonCLR(nn.Module):
         self.out_dim = encoder_q.backbone.out_dim
         self.mask_same_instance, self.twin_positives = bool(mask_same_instance), bool(twin_positives)
         self.bn_groups = int(bn_groups)
+        self.reversed_negatives = bool(reversed_negatives)
 
     @staticmethod
     def parts(layout="ntu25", stream: str = "joint", in_channels: int = 3,
@@ -131,14 +138,15 @@ class SkeletonCLR(nn.Module):
               geodesic_partitions: bool = False, shear_amplitude: float = 0.5,
               temporal_padding_ratio: int = 6, mask_same_instance: bool = False,
               twin_positives: bool = False, bn_groups: int = 1, resized_crop_scale=None,
-              view_ops: str = "", motion_scale=None, input_bn: bool = True, head_bn: bool = False) -> dict:
+              view_ops: str = "", motion_scale=None, input_bn: bool = True, head_bn: bool = False,
+              reversed_negatives: bool = False) -> dict:
         """The constructor's arguments from the official options (a config's ``model`` keys):
         symbols ``queue_size`` K, ``momentum`` m, ``temperature`` T, ``feature_dim`` of the head;
         the quirk options ``key_init_copy`` (:func:`official_key_encoder`) and
         ``key_encoder_train_mode``; the options of this library ``input_bn`` (the encoder's input
         BatchNorm, :class:`~skelcl_lib.models.stgcn.STGCN`), ``head_bn`` (a BatchNorm in the
         projection head's hidden layer, :func:`~skelcl_lib.models.heads.projection_mlp`), ``mask_same_instance``,
-        ``twin_positives`` (both make the queue track ids), ``bn_groups`` (see the class), and the
+        ``twin_positives`` (both make the queue track ids), ``bn_groups``, ``reversed_negatives`` (see the class), and the
         view options ``resized_crop_scale`` / ``view_ops`` / ``motion_scale`` (:func:`~skelcl_lib.augment.contrastive_view`)."""
         encoder_q = stgcn_encoder(get_layout(layout), in_channels, hidden_channels, hidden_dim, feature_dim,
                                   mlp, dropout, geodesic_partitions, input_bn, head_bn)
@@ -151,7 +159,8 @@ class SkeletonCLR(nn.Module):
                                                             motion_scale),
                     stream=stream, momentum=momentum, temperature=temperature,
                     key_encoder_train_mode=key_encoder_train_mode, mask_same_instance=mask_same_instance,
-                    twin_positives=twin_positives, bn_groups=bn_groups)
+                    twin_positives=twin_positives, bn_groups=bn_groups,
+                    reversed_negatives=reversed_negatives)
 
     @classmethod
     def build(cls, **options) -> "SkeletonCLR":
@@ -180,8 +189,21 @@ class SkeletonCLR(nn.Module):
 
     def views(self, x: torch.Tensor, transform, n: int = 1) -> list[torch.Tensor]:
         """``n`` independent draws of ``transform`` on raw joints x, each converted to the stream."""
-        return [augment.to_stream(transform(x), self.stream, self.layout)
-                for _ in range(n)]
+        return [augment.to_stream(v, self.stream, self.layout) for v in self.raw_views(x, transform, n)]
+
+    @staticmethod
+    def raw_views(x: torch.Tensor, transform, n: int = 1) -> list[torch.Tensor]:
+        """``n`` independent draws of ``transform`` on raw joints x, in joint coordinates."""
+        return [transform(x) for _ in range(n)]
+
+    def query_and_key_views(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The two normal views (x_q, x_k) in the stream, and with ``reversed_negatives`` the key
+        view played backwards (reversed in joint coordinates, then converted), else None."""
+        raw_q, raw_k = self.raw_views(x, self.augment_normal, 2)
+        x_q, x_k = (augment.to_stream(v, self.stream, self.layout) for v in (raw_q, raw_k))
+        if not self.reversed_negatives:
+            return x_q, x_k, None
+        return x_q, x_k, augment.to_stream(augment.reverse_valid_frames(raw_k), self.stream, self.layout)
 
     def encode(self, encoder: nn.Module, x: torch.Tensor, shuffle: bool = False) -> torch.Tensor:
         """encoder(x); with ``bn_groups`` G > 1 and the encoder in training mode, the batch cut into
@@ -202,6 +224,22 @@ class SkeletonCLR(nn.Module):
         """Momentum update θ_k ← mθ_k + (1−m)θ_q, then k = normalise(f_k(x_k)): (N, feature_dim)."""
         momentum_update(self.encoder_k, self.encoder_q, self.m)
         return F.normalize(self.encode(self.encoder_k, x_k, shuffle=True), dim=1)
+
+    @torch.no_grad()
+    def reversed_keys(self, x_r: torch.Tensor) -> torch.Tensor:
+        """k_rev = normalise(f_k(x_r)) with the key encoder as it is (no second momentum update)."""
+        return F.normalize(self.encode(self.encoder_k, x_r, shuffle=True), dim=1)
+
+    def with_reversed(self, l_n: torch.Tensor, q: torch.Tensor, k_rev: torch.Tensor | None,
+                      positives: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """ℓ(q) with the last column q·k_rev / T (a negative) and the positive mask with a zero
+        column to match; unchanged when ``k_rev`` is None."""
+        if k_rev is None:
+            return l_n, positives
+        l_r = torch.cat([l_n, (q * k_rev).sum(1, keepdim=True) / self.T], dim=1)
+        if positives is not None:
+            positives = torch.cat([positives, positives.new_zeros(len(positives), 1)], dim=1)
+        return l_r, positives
 
     def same_id(self, batch) -> torch.Tensor | None:
         """(N, K) bool, True where a queued key has the id of the batch's clip (``batch[2]``);
@@ -246,14 +284,19 @@ class SkeletonCLR(nn.Module):
         """batch = (x, y) or (x, y, ids), x: (N, 3, T, V, M) raw joints on the device; y is
         unused, ids only with ``mask_same_instance`` or ``twin_positives``."""
         x = batch[0]
-        x_q, x_k = self.views(x, self.augment_normal, 2)
+        x_q, x_k, x_r = self.query_and_key_views(x)
         q = F.normalize(self.encode(self.encoder_q, x_q), dim=1)
         k = self.keys(x_k)
+        k_rev = None if x_r is None else self.reversed_keys(x_r)
         same = self.same_id(batch)
         l_n = self.logits(q, k, self.queue.snapshot(), same)
-        loss = self.instance_loss(l_n, self.twin_mask(same))
+        l_n, positives = self.with_reversed(l_n, q, k_rev, self.twin_mask(same))
+        loss = self.instance_loss(l_n, positives)
         self.enqueue(k, batch)
-        return loss, {"loss": loss.detach(), "acc": positive_accuracy(l_n)}
+        logs = {"loss": loss.detach(), "acc": positive_accuracy(l_n)}
+        if k_rev is not None:
+            logs["sim_reversed"] = (q.detach() * k_rev).sum(1).mean()
+        return loss, logs
 
 
 AUTO_QUEUE_FRACTION = 0.5   # model.queue_fraction when queue_size is 'auto' and no fraction is set
