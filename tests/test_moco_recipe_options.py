@@ -379,6 +379,16 @@ def test_reversed_negatives_pad_the_twin_positive_mask_and_leave_the_default_ste
     assert [p.key for p in problems] == ["model.reversed_negatives"]
 
 
+def test_reversed_negatives_train_log_and_reload(tmp_path):
+    cfg = load_config("skeletonclr_tiny", ["model.reversed_negatives=true", "model.queue_size=16", "train.epochs=1"])
+    cfg["run_dir"] = str(tmp_path / "run")
+    pretrain(cfg)
+    method, ckpt = read_checkpoint(tmp_path / "run" / "checkpoint_last.pt")
+    assert ckpt["config"]["model"]["reversed_negatives"] is True and method.reversed_negatives
+    (row,) = read_log(tmp_path / "run")
+    assert -1.0 <= row["sim_reversed"] <= 1.0
+
+
 def test_reversed_view_is_the_key_view_played_backwards_in_joint_coordinates():
     torch.manual_seed(0)
     m = SkeletonCLR.build(queue_size=16, reversed_negatives=True, stream="motion", **KW)
