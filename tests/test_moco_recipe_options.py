@@ -239,11 +239,16 @@ def test_input_bn_off_feeds_the_coordinates_as_they_are(cls):
     assert not torch.allclose(official.encoder_q.backbone(x), expected)
 
 
-def test_input_bn_off_trains_saves_and_reloads(tmp_path):
-    cfg = load_config("skeletonclr_tiny", ["model.input_bn=false", "model.queue_size=16", "train.epochs=1"])
+def tiny_run(tmp_path, config: str, option: str):
+    """One epoch of a tiny config with ``option`` set -> (method, checkpoint) reloaded from disk."""
+    cfg = load_config(config, [option, "model.queue_size=16", "train.epochs=1"])
     cfg["run_dir"] = str(tmp_path / "run")
     pretrain(cfg)
-    method, ckpt = read_checkpoint(tmp_path / "run" / "checkpoint_last.pt")
+    return read_checkpoint(tmp_path / "run" / "checkpoint_last.pt")
+
+
+def test_input_bn_off_trains_saves_and_reloads(tmp_path):
+    method, ckpt = tiny_run(tmp_path, "skeletonclr_tiny", "model.input_bn=false")
     assert ckpt["config"]["model"]["input_bn"] is False
     assert isinstance(method.encoder_q.backbone.data_bn, torch.nn.Identity)
     problems = check_config(merge(DEFAULTS, {"method": "skeletonclr", "model": {"input_bn": "no"}}))
@@ -294,10 +299,7 @@ def test_aimclr_extreme_embeddings_get_their_own_head_statistics(head_bn):
 
 
 def test_head_bn_trains_saves_and_reloads(tmp_path):
-    cfg = load_config("aimclr_tiny", ["model.head_bn=true", "model.queue_size=16", "train.epochs=1"])
-    cfg["run_dir"] = str(tmp_path / "run")
-    pretrain(cfg)
-    method, ckpt = read_checkpoint(tmp_path / "run" / "checkpoint_last.pt")
+    method, ckpt = tiny_run(tmp_path, "aimclr_tiny", "model.head_bn=true")
     assert ckpt["config"]["model"]["head_bn"] is True
     bn = method.encoder_q.head[1]
     assert isinstance(bn, torch.nn.BatchNorm1d) and int(bn.num_batches_tracked) > 0
@@ -380,10 +382,7 @@ def test_reversed_negatives_pad_the_twin_positive_mask_and_leave_the_default_ste
 
 
 def test_reversed_negatives_train_log_and_reload(tmp_path):
-    cfg = load_config("skeletonclr_tiny", ["model.reversed_negatives=true", "model.queue_size=16", "train.epochs=1"])
-    cfg["run_dir"] = str(tmp_path / "run")
-    pretrain(cfg)
-    method, ckpt = read_checkpoint(tmp_path / "run" / "checkpoint_last.pt")
+    method, ckpt = tiny_run(tmp_path, "skeletonclr_tiny", "model.reversed_negatives=true")
     assert ckpt["config"]["model"]["reversed_negatives"] is True and method.reversed_negatives
     (row,) = read_log(tmp_path / "run")
     assert -1.0 <= row["sim_reversed"] <= 1.0
