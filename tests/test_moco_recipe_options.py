@@ -395,7 +395,7 @@ def test_reversed_view_is_the_key_view_played_backwards_in_joint_coordinates():
     torch.manual_seed(2)
     x_q, x_k, x_r = m.query_and_key_views(x)
     torch.manual_seed(2)
-    raw_q, raw_k = m.raw_views(x, m.augment_normal, 2)
+    raw_q, raw_k = m.augment_normal(x), m.augment_normal(x)
     torch.testing.assert_close(x_k, augment.to_stream(raw_k, "motion", m.layout))
     torch.testing.assert_close(x_r, augment.to_stream(augment.reverse_valid_frames(raw_k), "motion", m.layout))
     assert not torch.allclose(x_r, x_k.flip(2))                       # motion: not the reversed motion array

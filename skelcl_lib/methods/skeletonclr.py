@@ -189,17 +189,12 @@ class SkeletonCLR(nn.Module):
 
     def views(self, x: torch.Tensor, transform, n: int = 1) -> list[torch.Tensor]:
         """``n`` independent draws of ``transform`` on raw joints x, each converted to the stream."""
-        return [augment.to_stream(v, self.stream, self.layout) for v in self.raw_views(x, transform, n)]
-
-    @staticmethod
-    def raw_views(x: torch.Tensor, transform, n: int = 1) -> list[torch.Tensor]:
-        """``n`` independent draws of ``transform`` on raw joints x, in joint coordinates."""
-        return [transform(x) for _ in range(n)]
+        return [augment.to_stream(transform(x), self.stream, self.layout) for _ in range(n)]
 
     def query_and_key_views(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """The two normal views (x_q, x_k) in the stream, and with ``reversed_negatives`` the key
         view played backwards (reversed in joint coordinates, then converted), else None."""
-        raw_q, raw_k = self.raw_views(x, self.augment_normal, 2)
+        raw_q, raw_k = self.augment_normal(x), self.augment_normal(x)
         x_q, x_k = (augment.to_stream(v, self.stream, self.layout) for v in (raw_q, raw_k))
         if not self.reversed_negatives:
             return x_q, x_k, None
