@@ -192,7 +192,7 @@ def _validate_checkpoint_config(config, data_info, path) -> None:
 
     def walk(v, where):
         key = where.rpartition(".")[2]
-        if key in MODEL_BOUNDS and not (key == "K" and v == "auto"):
+        if key in MODEL_BOUNDS and not (key in ("K", "queue_size") and v == "auto"):
             lo, hi = MODEL_BOUNDS[key]
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise DataFormatError.at(path, where, f"an integer in {lo}..{hi}", got=v)

@@ -49,6 +49,30 @@ def test_export_load_roundtrip(tiny_run, tmp_path):
     assert not any("queue" in k or "encoder_k" in k for k in obj["state_dict"])
 
 
+def test_export_of_a_run_with_an_automatic_queue_size(tmp_path, monkeypatch):
+    """The `*_cpu` recipes size the queue from the training split (``queue_size: auto``): the
+    exported encoder keeps 'auto' in its config and builds from the file's ``data_info``."""
+    monkeypatch.setenv("SKELCL_CACHE", str(tmp_path / "cache"))
+    config = load_config("skeletonclr_tiny", ["model.queue_size=auto", "model.queue_fraction=0.5",
+                                              "train.epochs=1", "train.progress=false"])
+    run = pretrain(config, tmp_path / "run")
+    method, config = load_checkpoint(run / "checkpoint_last.pt")
+    assert config["model"]["queue_size"] == "auto" and method.queue.K == 16      # half of the 32 clips
+    d = tmp_path / "ck"
+    C.export(run, "tiny_auto", directory=d)
+    extractor, entry = C.load_pretrained("tiny_auto", d)
+    assert entry["config"]["model"]["queue_size"] == "auto"
+    x = torch.as_tensor(build_data(config)[0].x[:4])
+    with torch.no_grad():
+        assert torch.equal(extractor(x), method.feature_extractor().eval()(x))
+    # any other text is still refused, naming the field
+    obj = torch.load(d / "tiny_auto.pt", weights_only=True)
+    obj["config"]["model"]["queue_size"] = "big"
+    torch.save(obj, d / "bad.pt")
+    with pytest.raises(ValueError, match=r"config\.model\.queue_size: .*integer"):
+        C.load_encoder(d / "bad.pt")
+
+
 def test_checksum_and_format_errors(tiny_run, tmp_path):
     d = tmp_path / "ck"
     C.export(tiny_run, "tiny", directory=d)
