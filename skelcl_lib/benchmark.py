@@ -87,9 +87,12 @@ def method_config(method: str, data: str, split: str, root: str | None = None, q
 
 
 def _matching_checkpoint(method: str, config: dict) -> str | None:
-
+    """The shipped checkpoint of ``method`` trained on the same data, split, stream and size as
+    ``config``; of several (e.g. a paper config and a ``*_cpu`` recipe on the same split), the one
+    trained with ``config``'s own config name, else the first in the manifest."""
     d = config["data"]
     stream = (config.get("model") or {}).get("stream", "joint")
+    found = []
     for name, e in read_manifest()["entries"].items():         # one read of the manifest
         if not (checkpoint_dir() / e["file"]).exists():
             continue
@@ -97,8 +100,8 @@ def _matching_checkpoint(method: str, config: dict) -> str | None:
         if (e["method"] == method and e.get("stream", "joint") == stream and ed["source"] == d.get("source")
                 and ed["protocol"] == d.get("protocol") and ed.get("seed", 0) == d.get("seed", 0)
                 and (ed.get("size") or "full") == ((d.get("synthetic") or {}).get("size") or "full")):
-            return name
-    return None
+            found.append((e.get("config_name") != config.get("name"), name))
+    return min(found)[1] if found else None
 
 
 _IGNORED = ("data.root", "train.progress", "train.num_workers", "train.device")

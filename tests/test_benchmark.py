@@ -81,6 +81,15 @@ def test_shipped_checkpoint_is_used(tmp_path):
     assert B._matching_checkpoint("ascal", cfg2) is None            # tiny size != full size
     cfg2["data"]["synthetic"] = {"size": "tiny"}
     assert B._matching_checkpoint("ascal", cfg2) == "ascal_tiny_xsub"
+    # a second checkpoint on the same data: the one trained with the asked config wins
+    C.export(run, "zz_ascal_synthetic_copy")
+    entry = C.read_manifest()["entries"]["zz_ascal_synthetic_copy"]
+    entry["config_name"] = cfg2["name"]
+    C._manifest_path().write_text(json.dumps({"format": 1, "entries": {
+        **C.read_manifest()["entries"], "zz_ascal_synthetic_copy": entry}}))
+    assert B._matching_checkpoint("ascal", cfg2) == "zz_ascal_synthetic_copy"
+    cfg2["name"] = "some_other_config"
+    assert B._matching_checkpoint("ascal", cfg2) == "ascal_tiny_xsub"
     cfg2["data"]["protocol"] = "xview"
     assert B._matching_checkpoint("ascal", cfg2) is None
 
