@@ -240,10 +240,9 @@ display(HTML(viz.animation_html(viz.animate_side_by_side(views[:1] + views[2:3],
 # direction). We measure them for our short toy run and for the course's shipped SkeletonCLR
 # encoder (pretrained longer on the full embedded dataset with the CPU recipe,
 # `skeletonclr_cpu_xsub`; its pooled 256-d features, the ones a classifier reads), and draw the
-# histogram from the one that
-# has not collapsed. A third number says whether the picture is one of *learned* features at
-# all: the probe of the shipped encoder on this notebook's clips, next to the untrained encoder's
-# from section 3.
+# histogram from the one that has not collapsed. A third number says whether the picture is one
+# of *learned* features at all: the probe of the shipped encoder on this notebook's clips, next
+# to the untrained encoder's from section 3.
 
 # %%
 from skelcl_lib.checkpoints import load_or_train
