@@ -23,8 +23,8 @@ needs_nucla = pytest.mark.skipif(not (NUCLA / "all_sqe").is_dir(),
 
 
 def run_on_nucla(name, tmp_path):
-    """(config, the untrained encoder's quick probe, the log rows, the probe rows by epoch, the
-    end-of-run read-outs) of config ``name`` pretrained on N-UCLA cross-view."""
+    """((train, test), the untrained encoder's quick probe, the log rows, the probe rows by
+    epoch, the end-of-run read-outs) of config ``name`` pretrained on N-UCLA cross-view."""
     config = validate(load_config(name, [
         "data.source=nucla", f"data.root={NUCLA}", "data.protocol=xview", "probe.every=2",
         "train.progress=false", "train.save_every=0"]))
@@ -36,7 +36,7 @@ def run_on_nucla(name, tmp_path):
     curve = {row["epoch"]: row for row in log if "probe_linear" in row}
     end = json.loads((tmp_path / "run" / "probe.json").read_text())
     last = {"probe_linear": end["linear"], "probe_knn1": end["knn"]["1"]}
-    return config, start, log, curve, last
+    return (train, test), start, log, curve, last
 
 
 @pytest.mark.slow
@@ -55,7 +55,7 @@ def test_skeletonclr_cpu_rises_on_nucla_and_ends_above_its_untrained_encoder(tmp
 @pytest.mark.slow
 @needs_nucla
 def test_aimclr_cpu_rises_on_nucla_and_ends_above_raw_coordinates(tmp_path):
-    config, start, log, curve, last = run_on_nucla("aimclr_cpu", tmp_path)
+    (train, test), start, log, curve, last = run_on_nucla("aimclr_cpu", tmp_path)
     assert [row["epoch"] for row in log] == list(range(1, 31))               # 30 epochs of 31 steps
     assert sorted(curve) == list(range(2, 31, 2))
     first = curve[2]
@@ -65,7 +65,6 @@ def test_aimclr_cpu_rises_on_nucla_and_ends_above_raw_coordinates(tmp_path):
     assert last["probe_linear"] > start["linear"] + 0.10, (start, last)
     assert last["probe_knn1"] > start["knn"]["1"] + 0.10, (start, last)
     # raw coordinates of the model's input (frame50), the same read-outs: about 65 / 68
-    train, test = build_data(config)
     f_train, f_test = raw_features(train), raw_features(test)
     raw = {"probe_linear": linear_probe(f_train, train.y, f_test, test.y),
            "probe_knn1": knn_accuracy(f_train, train.y, f_test, test.y, k=(1,))[1]}
